@@ -1,0 +1,115 @@
+/* Flow keys, serial-number arithmetic and the per-flow TCP state model of DESIGN.md §3. */
+#ifndef TCPMIG_FLOW_H
+#define TCPMIG_FLOW_H
+
+#include <tcpmig/pkt.h>
+#include <tcpmig/types.h>
+
+/* Serial number comparisons (RFC 1982, mod 2^32): never compare sequence numbers with < directly. */
+#define tm_seq_lt(a, b) ((__s32)((__u32)(a) - (__u32)(b)) < 0)
+#define tm_seq_leq(a, b) ((__s32)((__u32)(a) - (__u32)(b)) <= 0)
+#define tm_seq_gt(a, b) tm_seq_lt(b, a)
+#define tm_seq_geq(a, b) tm_seq_leq(b, a)
+/* a <= x < b on the circle. */
+#define tm_seq_in(x, a, b) (tm_seq_leq(a, x) && tm_seq_lt(x, b))
+
+/* A directed 4-tuple.  Ports in host order.  Unused address words are zero. */
+struct tm_flow_key {
+	struct tm_addr saddr;
+	struct tm_addr daddr;
+	__u16 sport;
+	__u16 dport;
+	__u8 family;
+	__u8 pad[3];
+};
+
+void tm_flow_key_from_pkt(struct tm_flow_key *k, const struct tm_pkt *p);
+/* The same flow seen from the other end. */
+void tm_flow_key_reverse(struct tm_flow_key *out, const struct tm_flow_key *k);
+int tm_flow_key_eq(const struct tm_flow_key *a, const struct tm_flow_key *b);
+/*
+ * Direction-independent form: endpoints ordered so that both directions of a
+ * flow give the same key.  Returns 1 when @k was swapped to get @out.
+ */
+int tm_flow_key_canon(struct tm_flow_key *out, const struct tm_flow_key *k);
+/* Keyed hash (SipHash-2-4 via libsodium) of the canonical key: same for both directions. */
+__u64 tm_flow_hash(const struct tm_flow_key *k, const __u8 seed[16]);
+
+/* What one SYN (or SYN-ACK) offered: only these fields of tm_tcpopts. */
+struct tm_synopts {
+	__u32 present; /* TM_HAS_MSS | TM_HAS_WSCALE | TM_HAS_SACKOK | TM_HAS_TS */
+	__u16 mss;
+	__u8 wscale;
+	__u16 window; /* the SYN's own (unscaled) window */
+};
+
+enum tm_tcp_state {
+	TM_ST_NONE = 0,
+	TM_ST_SYN_SENT,	   /* client SYN seen */
+	TM_ST_SYN_RCVD,	   /* server SYN-ACK seen */
+	TM_ST_ESTABLISHED, /* client's ACK of the SYN-ACK seen */
+	TM_ST_FIN_WAIT,	   /* one side sent FIN */
+	TM_ST_CLOSING,	   /* both sides sent FIN */
+	TM_ST_CLOSED,	   /* both FINs acked, or RST */
+	TM_ST_MAX
+};
+
+/* One side (sender) of a flow, in the sequence space the client sees. */
+struct tm_side {
+	__u32 isn;
+	__u32 nxt;	 /* highest seq + len sent (snd_nxt as observed) */
+	__u32 una;	 /* highest ack of this side's data from the peer */
+	__u32 tsval;	 /* latest TSval this side sent */
+	__u32 tsecr;	 /* TSecr in this side's latest segment */
+	__u32 win;	 /* latest raw window field */
+	__u32 fin_seq;	 /* seq of this side's FIN */
+	__u8 syn_seen;
+	__u8 ts_seen;
+	__u8 fin_seen;
+	__u8 pad;
+	struct tm_synopts syn;
+	__u64 bytes;	 /* payload bytes, retransmissions included */
+	__u64 pkts;
+	__u64 retrans;	 /* segments at or below nxt that carried data */
+};
+
+struct tm_flow_state {
+	enum tm_tcp_state state;
+	struct tm_side c; /* client */
+	struct tm_side s; /* server */
+	__u64 bad_ack;	  /* acks beyond what the peer sent, ignored */
+};
+
+enum tm_dir {
+	TM_DIR_C2S = 0,
+	TM_DIR_S2C = 1,
+};
+
+/* What tm_flow_observe() saw, for counters and callers' decisions. */
+enum tm_obs {
+	TM_OBS_OK = 0,
+	TM_OBS_NEW_SYN,	   /* a SYN with a new ISN restarted the model */
+	TM_OBS_RETRANS,	   /* data at or below nxt (retransmission / duplicate / reorder) */
+	TM_OBS_BAD_ACK,	   /* ack beyond the peer's nxt: not used */
+	TM_OBS_RST,
+	TM_OBS_OUT_OF_STATE, /* segment that the state cannot have (e.g. data before SYN) */
+};
+
+void tm_flow_init(struct tm_flow_state *f);
+/*
+ * Update @f from one segment travelling in @dir, seen in the client's
+ * sequence spaces (translate server->client segments before observing them).
+ * @p must be a parsed packet (tm_pkt_parse() == 0).  Never rolls nxt/una back:
+ * reordered, duplicated and retransmitted segments leave the model unchanged.
+ */
+enum tm_obs tm_flow_observe(struct tm_flow_state *f, enum tm_dir dir, const struct tm_pkt *p);
+
+/* Nothing in flight either way: c.una == c.nxt and s.una == s.nxt. */
+int tm_flow_quiescent(const struct tm_flow_state *f);
+
+/* A segment from @dir whose seq lies within what the receiver could accept (for RST/hostile checks). */
+int tm_flow_seq_plausible(const struct tm_flow_state *f, enum tm_dir dir, __u32 seq);
+
+const char *tm_flow_state_name(enum tm_tcp_state s);
+
+#endif

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Runs every test of tcpmig as TAP producers and prints "N passed, N failed, N skipped".
+#   unit + property tests (plain and ASan/UBSan builds), brief libFuzzer runs, netns end-to-end tests.
+# TESTS=unit|fuzz|netns (comma list) limits what runs; NETNS_FILTER=regex picks netns scripts.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+WHAT=${TESTS:-unit,fuzz,netns}
+LOGDIR=build/test-logs
+mkdir -p "$LOGDIR"
+pass=0 fail=0 skip=0
+failed_names=()
+
+# Run one TAP producer; count its ok / not ok / skip lines.
+run_tap() {
+	local name=$1
+	shift
+	local log="$LOGDIR/${name//\//_}.log" rc p f s
+	"$@" >"$log" 2>&1
+	rc=$?
+	p=$(grep -E '^ok [0-9]+' "$log" | grep -vc '# SKIP' || true)
+	s=$(grep -cE '^ok [0-9]+.*# SKIP' "$log" || true)
+	f=$(grep -cE '^not ok [0-9]+' "$log" || true)
+	if [[ $rc -ne 0 && $f -eq 0 ]]; then
+		f=1 # crashed or exited non-zero without saying why: that is a failure too
+		echo "not ok - $name exited with status $rc" >>"$log"
+	fi
+	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
+	if [[ $f -gt 0 ]]; then
+		failed_names+=("$name")
+		printf 'FAIL  %-40s %3d passed, %d failed (log: %s)\n' "$name" "$p" "$f" "$log"
+		grep -E '^(not ok|#)' "$log" | head -20 | sed 's/^/      /'
+	else
+		printf 'ok    %-40s %3d passed%s\n' "$name" "$p" "$([[ $s -gt 0 ]] && echo ", $s skipped")"
+	fi
+}
+
+if [[ ",$WHAT," == *,unit,* ]]; then
+	for b in build/tests/test_*; do
+		[[ -x $b ]] && run_tap "unit/$(basename "$b")" "$b"
+	done
+	for b in build-san/tests/test_*; do
+		[[ -x $b ]] && run_tap "asan/$(basename "$b")" env ASAN_OPTIONS=detect_leaks=1 \
+			UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 "$b"
+	done
+fi
+
+if [[ ",$WHAT," == *,fuzz,* ]]; then
+	for b in build/fuzz/fuzz_*; do
+		[[ -x $b ]] && run_tap "fuzz/$(basename "$b")" tests/fuzz/run-one.sh "$b" "${FUZZ_SECONDS:-10}"
+	done
+fi
+
+if [[ ",$WHAT," == *,netns,* ]]; then
+	for t in tests/netns/t_*.sh; do
+		[[ -f $t ]] || continue
+		[[ -n ${NETNS_FILTER:-} && ! $t =~ $NETNS_FILTER ]] && continue
+		run_tap "netns/$(basename "$t" .sh)" timeout -k 10 "${NETNS_TIMEOUT:-300}" bash "$t"
+	done
+fi
+
+echo
+[[ ${#failed_names[@]} -gt 0 ]] && echo "failed: ${failed_names[*]}"
+if [[ $skip -gt 0 ]]; then
+	echo "$pass passed, $fail failed, $skip skipped"
+else
+	echo "$pass passed, $fail failed"
+fi
+[[ $fail -eq 0 ]]
