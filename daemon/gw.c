@@ -1,0 +1,392 @@
+/* The gateway data path: classify each queued packet, keep the flow model, translate, police. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <tcpmig/build.h>
+#include <tcpmig/csum.h>
+
+#include "tcpmigd.h"
+
+struct tm_config *g_conf;
+static int raw4 = -1, raw6 = -1;
+static uint64_t last_sweep_ns;
+
+int gw_init(struct tm_config *c)
+{
+	g_conf = c;
+	raw4 = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	if (raw4 < 0) {
+		log_warn("raw IPv4 socket");
+		return -1;
+	}
+	raw6 = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	if (raw6 < 0) {
+		log_warn("raw IPv6 socket");
+		return -1;
+	}
+	return 0;
+}
+
+void gw_fini(void)
+{
+	if (raw4 >= 0)
+		close(raw4);
+	if (raw6 >= 0)
+		close(raw6);
+	raw4 = raw6 = -1;
+}
+
+int gw_send_raw(const uint8_t *pkt, int len, int family)
+{
+	ssize_t n;
+
+	if (len <= 0)
+		return -1;
+	if (family == TM_AF_INET) {
+		struct sockaddr_in sin = { .sin_family = AF_INET };
+
+		memcpy(&sin.sin_addr, pkt + 16, 4);
+		n = sendto(raw4, pkt, (size_t)len, 0, (struct sockaddr *)&sin, sizeof(sin));
+	} else {
+		struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
+
+		memcpy(&sin6.sin6_addr, pkt + 24, 16);
+		n = sendto(raw6, pkt, (size_t)len, 0, (struct sockaddr *)&sin6, sizeof(sin6));
+	}
+	if (n != len) {
+		g_cnt.crafted_send_errors++;
+		log_warn("sending crafted packet");
+		return -1;
+	}
+	return 0;
+}
+
+static void count_malformed(int err)
+{
+	switch (-err) {
+	case TM_PKT_ETRUNC_L3:
+		g_cnt.malformed_ip_truncated++;
+		break;
+	case TM_PKT_EVERSION:
+		g_cnt.malformed_ip_version++;
+		break;
+	case TM_PKT_EIHL:
+		g_cnt.malformed_ip_ihl++;
+		break;
+	case TM_PKT_ETOTLEN:
+		g_cnt.malformed_ip_length++;
+		break;
+	case TM_PKT_EFRAG:
+		g_cnt.malformed_ip_fragment++;
+		break;
+	case TM_PKT_EEXTHDR:
+		g_cnt.malformed_ip6_exthdr++;
+		break;
+	case TM_PKT_ETRUNC_L4:
+		g_cnt.malformed_tcp_truncated++;
+		break;
+	case TM_PKT_EDOFF:
+		g_cnt.malformed_tcp_data_offset++;
+		break;
+	case TM_PKT_EOPT:
+		g_cnt.malformed_tcp_options++;
+		break;
+	default:
+		g_cnt.malformed_other++;
+	}
+}
+
+static bool xlate_is_identity(const struct tm_xlate *t)
+{
+	return !t->flags && !t->seq_delta && !t->ack_delta && !t->tsval_delta && !t->tsecr_delta &&
+	       !t->win_shift;
+}
+
+/*
+ * Rewrite in place.  NFQUEUE turns every mangled packet into CHECKSUM_NONE
+ * (nfqnl_mangle), so a packet that came CHECKSUM_PARTIAL must leave with a
+ * complete checksum: translate with the partial rules, then sum it all.
+ */
+static bool rewrite(struct flow *f, struct pkt_ctx *x, enum tm_dir dir)
+{
+	const struct tm_xlate *t = dir == TM_DIR_C2S ? &f->c2s : &f->s2c;
+	bool mangled = false;
+
+	if (f->pause && x->p.tcp->window) {
+		if (!x->csum_partial)
+			x->p.tcp->check = tm_csum_apply(x->p.tcp->check,
+							tm_csum_diff16(0, x->p.tcp->window, 0));
+		x->p.tcp->window = 0;
+		mangled = true;
+	}
+	if (!xlate_is_identity(t)) {
+		if (tm_xlate_apply(t, x->p.l3, (__u8 *)x->p.tcp, x->p.end, x->csum_partial))
+			return false;
+		g_cnt.pkts_translated++;
+		mangled = true;
+	}
+	if (mangled && x->csum_partial) {
+		if (tm_pkt_parse(&x->p, x->data, x->len))
+			return false;
+		tm_csum_tcp_full(&x->p);
+		g_cnt.pkts_csum_partial++;
+	}
+	return mangled;
+}
+
+bool gw_translate(struct flow *f, struct pkt_ctx *x, enum tm_dir dir)
+{
+	return rewrite(f, x, dir);
+}
+
+static void note_obs(enum tm_obs o)
+{
+	if (o == TM_OBS_RETRANS)
+		g_cnt.pkts_retrans++;
+	else if (o == TM_OBS_BAD_ACK)
+		g_cnt.bad_ack++;
+}
+
+enum verdict gw_forward_c2s(struct flow *f, struct pkt_ctx *x)
+{
+	note_obs(tm_flow_observe(&f->st, TM_DIR_C2S, &x->p));
+	if (rewrite(f, x, TM_DIR_C2S))
+		return V_ACCEPT_MANGLED;
+	return V_ACCEPT;
+}
+
+/* Segments no real peer of this flow would send: counted and dropped (tcpmigd(8), SECURITY). */
+static bool hostile(const struct flow *f, const struct pkt_ctx *x, enum tm_dir dir)
+{
+	const struct tm_flow_state *st = &f->st;
+	const struct tm_side *peer = dir == TM_DIR_C2S ? &st->s : &st->c;
+	__u8 fl = x->p.tcp->flags;
+
+	if (st->state < TM_ST_ESTABLISHED || st->state == TM_ST_CLOSED)
+		return false;
+	if (fl & TM_TCP_RST)
+		return !tm_flow_seq_plausible(st, dir, tm_pkt_seq(&x->p));
+	if (fl & TM_TCP_SYN)
+		return dir == TM_DIR_C2S; /* a SYN inside an established flow */
+	/* Acknowledging data the peer never sent. */
+	if ((fl & TM_TCP_ACK) && tm_seq_gt(tm_pkt_ack(&x->p), peer->nxt))
+		return true;
+	return false;
+}
+
+static enum verdict client_packet(struct flow *f, struct pkt_ctx *x)
+{
+	enum verdict v;
+
+	if (hostile(f, x, TM_DIR_C2S)) {
+		g_cnt.pkts_dropped_spoofed++;
+		log_debug("flow %llu: dropped implausible client segment (flags 0x%02x seq %u ack %u)",
+			  (unsigned long long)f->id, x->p.tcp->flags, tm_pkt_seq(&x->p), tm_pkt_ack(&x->p));
+		return V_DROP;
+	}
+	if (f->hs.st != HS_NONE && hs_client_packet(f, x, &v))
+		return v;
+	v = gw_forward_c2s(f, x);
+	if (f->hs.st != HS_NONE)
+		hs_after_packet(f, now_ns());
+	return v;
+}
+
+static enum verdict backend_packet(struct flow *f, struct pkt_ctx *x)
+{
+	bool mangled;
+
+	/* Translate first: the model lives in the client's view. */
+	mangled = rewrite(f, x, TM_DIR_S2C);
+	if (hostile(f, x, TM_DIR_S2C)) {
+		g_cnt.pkts_dropped_spoofed++;
+		return V_DROP;
+	}
+	note_obs(tm_flow_observe(&f->st, TM_DIR_S2C, &x->p));
+	if (f->hs.st != HS_NONE)
+		hs_after_packet(f, now_ns());
+	return mangled ? V_ACCEPT_MANGLED : V_ACCEPT;
+}
+
+static const struct tm_service *find_service(const struct tm_flow_key *k)
+{
+	for (int i = 0; i < g_conf->nservices; i++) {
+		const struct tm_service *s = &g_conf->services[i];
+
+		if (s->vip.family == k->family && s->vip.port == k->dport &&
+		    !memcmp(&s->vip.addr, &k->daddr, sizeof(k->daddr)))
+			return s;
+	}
+	return NULL;
+}
+
+/* Address/port rewrite between the service address and the current backend (deltas untouched). */
+void flow_set_endpoints(struct flow *f);
+void flow_set_endpoints(struct flow *f)
+{
+	const struct tm_endpoint_cfg *vip = &f->svc->vip;
+
+	f->c2s.family = f->s2c.family = (__u8)f->ckey.family;
+	if (ep_eq(vip, &f->backend)) {
+		f->c2s.flags = 0;
+		f->s2c.flags = 0;
+		return;
+	}
+	f->c2s.flags = TM_XL_DADDR | TM_XL_DPORT;
+	f->c2s.daddr = f->backend.addr;
+	f->c2s.dport = f->backend.port;
+	f->s2c.flags = TM_XL_SADDR | TM_XL_SPORT;
+	f->s2c.saddr = vip->addr;
+	f->s2c.sport = vip->port;
+}
+
+static struct flow *new_flow(const struct tm_service *svc, const struct tm_flow_key *k)
+{
+	struct flow *f = table_new_flow(svc, k, &svc->backends[0]);
+
+	if (!f)
+		return NULL;
+	flow_set_endpoints(f);
+	if (g_verbose) {
+		char a[64], b[64];
+		struct tm_endpoint_cfg c = { .family = k->family, .addr = k->saddr, .port = k->sport };
+
+		log_debug("flow %llu: new %s -> %s", (unsigned long long)f->id, ep_str(&c, a, sizeof(a)),
+			  ep_str(&f->backend, b, sizeof(b)));
+	}
+	return f;
+}
+
+enum verdict gw_packet(struct pkt_ctx *x)
+{
+	struct tm_flow_key k;
+	struct fnode *n;
+	struct flow *f;
+	int err;
+
+	err = tm_pkt_parse(&x->p, x->data, x->len);
+	if (err) {
+		count_malformed(err);
+		g_cnt.pkts_dropped_malformed++;
+		log_debug("dropped malformed packet (%u bytes): %s", x->len, tm_pkt_strerror(err));
+		return V_DROP;
+	}
+	/* Link padding beyond the IP length: hand back exactly the IP packet if we mangle. */
+	x->len = x->p.len;
+	tm_flow_key_from_pkt(&k, &x->p);
+	n = table_lookup(&k);
+	if (n && n->kind == FN_CLIENT && n->flow->st.state == TM_ST_CLOSED &&
+	    (x->p.tcp->flags & (TM_TCP_SYN | TM_TCP_ACK)) == TM_TCP_SYN &&
+	    tm_pkt_seq(&x->p) != n->flow->st.c.isn) {
+		/* Tuple reused by a new connection. */
+		if (n->flow->hs.st != HS_NONE)
+			hs_abort(n->flow, "flow-closed");
+		table_free_flow(n->flow);
+		n = NULL;
+	}
+	if (!n) {
+		const struct tm_service *svc;
+
+		if ((x->p.tcp->flags & (TM_TCP_SYN | TM_TCP_ACK | TM_TCP_RST)) == TM_TCP_SYN &&
+		    (svc = find_service(&k)) && (f = new_flow(svc, &k))) {
+			f->last_ns = now_ns();
+			g_cnt.pkts_c2s++;
+			return client_packet(f, x);
+		}
+		g_cnt.pkts_unmanaged++;
+		return V_ACCEPT;
+	}
+	f = n->flow;
+	f->last_ns = now_ns();
+	switch (n->kind) {
+	case FN_CLIENT:
+		g_cnt.pkts_c2s++;
+		return client_packet(f, x);
+	case FN_BACKEND:
+		g_cnt.pkts_s2c++;
+		return backend_packet(f, x);
+	case FN_TARGET: {
+		enum verdict v = V_DROP;
+
+		g_cnt.pkts_s2c++;
+		hs_target_packet(f, x, &v);
+		return v;
+	}
+	case FN_OLD:
+		g_cnt.pkts_dropped_old_backend++;
+		return V_DROP;
+	}
+	return V_ACCEPT;
+}
+
+static void sweep(uint64_t now)
+{
+	struct flow *f, *next;
+
+	for (f = table_first(); f; f = next) {
+		uint64_t idle = (now - f->last_ns) / 1000000000ull;
+		bool expire = false;
+
+		next = f->lnext;
+		if (f->hs.st != HS_NONE)
+			continue;
+		if (f->st.state == TM_ST_CLOSED)
+			expire = idle >= g_conf->closed_linger_s;
+		else if (f->st.state < TM_ST_ESTABLISHED)
+			expire = idle >= g_conf->embryonic_timeout_s;
+		else
+			expire = idle >= g_conf->idle_timeout_s;
+		if (expire) {
+			if (f->st.state != TM_ST_CLOSED)
+				g_cnt.flows_idle_expired++;
+			log_debug("flow %llu: removed (%s, idle %llus)", (unsigned long long)f->id,
+				  tm_flow_state_name(f->st.state), (unsigned long long)idle);
+			table_free_flow(f);
+		}
+	}
+}
+
+void gw_tick(uint64_t now)
+{
+	hs_tick_all(now);
+	if (now - last_sweep_ns >= 1000000000ull) {
+		last_sweep_ns = now;
+		sweep(now);
+	}
+}
+
+void gw_shutdown_flows(void)
+{
+	uint8_t buf[128];
+	unsigned n = 0;
+
+	for (struct flow *f = table_first(); f; f = f->lnext) {
+		struct tm_endpoint ep;
+		struct tm_flow_key rk;
+		int len;
+
+		if (f->hs.st != HS_NONE)
+			hs_abort(f, "daemon-stopping");
+		if (!f->spliced || f->st.state == TM_ST_CLOSED)
+			continue;
+		/* Without the daemon this flow cannot be translated: end it now rather than let it hang. */
+		ep.addr = f->backend.addr;
+		ep.port = f->backend.port;
+		len = tm_build_rst(buf, sizeof(buf), &f->ckey, &ep, f->st.c.nxt);
+		gw_send_raw(buf, len, f->ckey.family);
+		tm_flow_key_reverse(&rk, &f->ckey);
+		ep.addr = f->ckey.saddr;
+		ep.port = f->ckey.sport;
+		len = tm_build_rst(buf, sizeof(buf), &rk, &ep, f->st.s.nxt);
+		gw_send_raw(buf, len, f->ckey.family);
+		g_cnt.crafted_rst += 2;
+		n++;
+	}
+	if (n)
+		log_info("reset %u migrated flow(s): they cannot live without translation", n);
+}

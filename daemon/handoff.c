@@ -1,0 +1,411 @@
+/* The handoff of DESIGN.md §3: quiesce, replay SYN, intercept SYN-ACK, third ACK, deltas, commit or
+ * roll back without a trace. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <tcpmig/build.h>
+
+#include "tcpmigd.h"
+
+static struct flow *active; /* flows with a running handoff */
+
+void flow_set_endpoints(struct flow *f);
+
+__u8 flow_client_s_ws(const struct flow *f)
+{
+	const struct tm_flow_state *st = &f->st;
+
+	if ((st->c.syn.present & TM_HAS_WSCALE) && (st->s.syn.present & TM_HAS_WSCALE))
+		return st->s.syn.wscale;
+	return 0;
+}
+
+__u8 flow_client_c_ws(const struct flow *f)
+{
+	const struct tm_flow_state *st = &f->st;
+
+	if ((st->c.syn.present & TM_HAS_WSCALE) && (st->s.syn.present & TM_HAS_WSCALE))
+		return st->c.syn.wscale;
+	return 0;
+}
+
+static void active_add(struct flow *f)
+{
+	f->hprev = NULL;
+	f->hnext = active;
+	if (active)
+		active->hprev = f;
+	active = f;
+}
+
+static void active_del(struct flow *f)
+{
+	if (f->hprev)
+		f->hprev->hnext = f->hnext;
+	else if (active == f)
+		active = f->hnext;
+	if (f->hnext)
+		f->hnext->hprev = f->hprev;
+	f->hnext = f->hprev = NULL;
+}
+
+static void to_endpoint(const struct tm_endpoint_cfg *c, struct tm_endpoint *e)
+{
+	e->addr = c->addr;
+	e->port = c->port;
+}
+
+static void send_syn(struct flow *f, uint64_t now)
+{
+	struct tm_endpoint to;
+	uint8_t buf[128];
+	int len;
+
+	to_endpoint(&f->hs.to, &to);
+	len = tm_build_replay_syn(buf, sizeof(buf), &f->ckey, &to, &f->st, g_conf->mss_clamp);
+	if (gw_send_raw(buf, len, f->ckey.family) == 0) {
+		if (f->hs.tries++)
+			g_cnt.crafted_syn_retrans++;
+		else
+			g_cnt.crafted_syn++;
+	}
+	f->hs.next_tx_ns = now + (uint64_t)f->hs.rto_ms * 1000000ull;
+	f->hs.rto_ms *= 2;
+}
+
+static void send_third_ack(struct flow *f)
+{
+	struct tm_endpoint to;
+	uint8_t buf[128];
+	int len;
+
+	to_endpoint(&f->hs.to, &to);
+	len = tm_build_third_ack(buf, sizeof(buf), &f->ckey, &to, &f->st, f->hs.isn2, f->hs.t2,
+				 (f->hs.syn2.present & TM_HAS_TS) != 0);
+	if (gw_send_raw(buf, len, f->ckey.family) == 0)
+		g_cnt.crafted_ack++;
+}
+
+static void send_rst_to(struct flow *f, const struct tm_endpoint_cfg *ep)
+{
+	struct tm_endpoint to;
+	uint8_t buf[128];
+	int len;
+
+	to_endpoint(ep, &to);
+	len = tm_build_rst(buf, sizeof(buf), &f->ckey, &to, f->st.c.nxt);
+	if (gw_send_raw(buf, len, f->ckey.family) == 0)
+		g_cnt.crafted_rst++;
+}
+
+const char *hs_begin(struct flow *f, const struct tm_endpoint_cfg *to, struct ctl_conn *waiter)
+{
+	const struct tm_service *svc = f->svc;
+	struct tm_flow_key tk;
+	struct fnode *n;
+	bool known = false;
+	uint64_t now = now_ns();
+
+	if (f->hs.st != HS_NONE)
+		return "busy";
+	if (f->st.state != TM_ST_ESTABLISHED)
+		return "not-established";
+	for (int i = 0; i < svc->nbackends; i++)
+		known |= ep_eq(&svc->backends[i], to);
+	if (!known)
+		return "unknown-backend";
+	if (ep_eq(&f->backend, to))
+		return "same-backend";
+	flow_backend_key(f, to, &tk);
+	n = table_lookup(&tk);
+	if (n && !(n->flow == f && n->kind == FN_OLD))
+		return "busy"; /* that backend already has this client tuple in another flow */
+	if (n)
+		table_drop_tomb(f, &tk);
+
+	memset(&f->hs, 0, sizeof(f->hs));
+	f->hs.target_was_old = n != NULL;
+	f->hs.to = *to;
+	f->hs.from = f->backend;
+	f->hs.started_ns = now;
+	f->hs.rto_ms = g_conf->syn_rto_ms;
+	f->hs.waiter = waiter;
+	table_link(&f->hs.target_node, f, &tk, FN_TARGET);
+	active_add(f);
+	g_cnt.migrations_started++;
+	if (tm_flow_quiescent(&f->st)) {
+		f->hs.st = HS_SYN_SENT;
+		f->hs.deadline_ns = now + (uint64_t)g_conf->handoff_timeout_ms * 1000000ull;
+		send_syn(f, now);
+	} else {
+		/* Something is in flight: close both windows so it drains (DESIGN.md §3.2). */
+		f->hs.st = HS_QUIESCE;
+		f->pause = true;
+		f->hs.deadline_ns = now + (uint64_t)g_conf->quiesce_timeout_ms * 1000000ull;
+	}
+	return NULL;
+}
+
+/* Give held client segments their verdict: through the (possibly new) translation. */
+static void release_held(struct flow *f)
+{
+	for (unsigned i = 0; i < f->hs.nheld; i++) {
+		struct held_pkt *h = &f->hs.held[i];
+		struct pkt_ctx x = { .id = h->id, .data = h->data, .len = h->len,
+				     .csum_partial = h->csum_partial };
+		enum verdict v = V_DROP;
+
+		if (tm_pkt_parse(&x.p, x.data, x.len) == 0)
+			v = gw_forward_c2s(f, &x);
+		nfq_verdict(h->id, v != V_DROP, v == V_ACCEPT_MANGLED ? x.data : NULL, x.len);
+		free(h->data);
+	}
+	f->hs.nheld = 0;
+	f->hs.held_bytes = 0;
+}
+
+static void finish(struct flow *f, const char *reason)
+{
+	uint64_t el = (now_ns() - f->hs.started_ns) / 1000;
+	struct ctl_conn *w = f->hs.waiter;
+
+	table_unlink(&f->hs.target_node);
+	active_del(f);
+	f->hs.st = HS_NONE;
+	f->hs.waiter = NULL;
+	if (w)
+		ctl_migrate_done(w, f, reason, el);
+}
+
+void hs_abort(struct flow *f, const char *reason)
+{
+	char a[64], b[64];
+	struct tm_flow_key tk;
+
+	if (f->hs.st == HS_NONE)
+		return;
+	if (f->hs.st >= HS_SYN_SENT)
+		send_rst_to(f, &f->hs.to);
+	/* The target may be a former backend whose late packets must stay dropped. */
+	flow_backend_key(f, &f->hs.to, &tk);
+	table_unlink(&f->hs.target_node);
+	if (f->hs.target_was_old)
+		table_add_tomb(f, &tk);
+	f->pause = false;
+	release_held(f);
+	f->rollbacks++;
+	snprintf(f->last_error, sizeof(f->last_error), "%s", reason);
+	g_cnt.migrations_rolled_back++;
+	log_info("flow %llu: handoff %s -> %s rolled back: %s", (unsigned long long)f->id,
+		 ep_str(&f->hs.from, a, sizeof(a)), ep_str(&f->hs.to, b, sizeof(b)), reason);
+	finish(f, reason);
+}
+
+static void commit(struct flow *f)
+{
+	struct tm_flow_state *st = &f->st;
+	struct handoff *hs = &f->hs;
+	struct tm_endpoint_cfg old = f->backend;
+	struct tm_flow_key bk;
+	__u32 dseq, dts = 0;
+	bool ts = (hs->syn2.present & TM_HAS_TS) != 0;
+	char a[64], b[64];
+
+	dseq = st->s.nxt - (hs->isn2 + 1);
+	if (ts)
+		dts = st->s.tsval + 1 - hs->t2; /* B2's clock, never behind what the client saw */
+
+	f->backend = hs->to;
+	flow_set_endpoints(f);
+	/* Scaling is on for the new backend only if the client had it and the target granted it. */
+	if ((st->c.syn.present & TM_HAS_WSCALE) && (st->s.syn.present & TM_HAS_WSCALE)) {
+		bool on = (hs->syn2.present & TM_HAS_WSCALE) != 0;
+
+		f->be_wscale = on ? hs->syn2.wscale : 0;
+		f->be_c_wscale = on ? st->c.syn.wscale : 0;
+	} else {
+		f->be_wscale = f->be_c_wscale = 0;
+	}
+	f->s2c.seq_delta = dseq;
+	f->s2c.tsval_delta = dts;
+	f->s2c.win_shift = (__s8)(f->be_wscale - flow_client_s_ws(f));
+	f->c2s.ack_delta = (__u32)-dseq;
+	f->c2s.tsecr_delta = (__u32)-dts;
+	f->c2s.win_shift = (__s8)(flow_client_c_ws(f) - f->be_c_wscale);
+	f->spliced = true;
+
+	/* The old backend's half: reset it, and drop whatever it still sends. */
+	send_rst_to(f, &old);
+	flow_backend_key(f, &old, &bk);
+	table_unlink(&f->bnode);
+	table_unlink(&hs->target_node);
+	table_add_tomb(f, &bk);
+	flow_backend_key(f, &f->backend, &bk);
+	table_link(&f->bnode, f, &bk, FN_BACKEND);
+
+	f->pause = false;
+	f->migrations++;
+	f->last_error[0] = '\0';
+	g_cnt.migrations_committed++;
+	release_held(f);
+
+	/* Reopen the client's window at once (it may sit in persist mode after the pause). */
+	{
+		struct tm_seg_spec s = { 0 };
+		uint8_t buf[128];
+		__u32 w = hs->syn2.window >> flow_client_s_ws(f);
+
+		s.family = (__u8)f->ckey.family;
+		s.flags = TM_TCP_ACK;
+		s.saddr = f->svc->vip.addr;
+		s.sport = f->svc->vip.port;
+		s.daddr = f->ckey.saddr;
+		s.dport = f->ckey.sport;
+		s.seq = st->s.nxt;
+		s.ack = st->c.nxt;
+		s.window = (__u16)(w > 0xffff ? 0xffff : (w ? w : 1));
+		if (ts) {
+			s.opts.present = TM_HAS_TS;
+			s.opts.tsval = hs->t2 + dts;
+			s.opts.tsecr = st->c.tsval;
+			st->s.tsval = s.opts.tsval;
+		}
+		if (gw_send_raw(buf, tm_build_segment(buf, sizeof(buf), &s), f->ckey.family) == 0)
+			g_cnt.crafted_winupdate++;
+	}
+	log_info("flow %llu: handed off %s -> %s (dseq %u, dts %u, wshift %d/%d, %.3f ms)",
+		 (unsigned long long)f->id, ep_str(&old, a, sizeof(a)), ep_str(&f->backend, b, sizeof(b)),
+		 dseq, dts, f->s2c.win_shift, f->c2s.win_shift,
+		 (double)(now_ns() - hs->started_ns) / 1e6);
+	finish(f, NULL);
+}
+
+static void try_commit(struct flow *f)
+{
+	if (f->hs.st == HS_ESTAB && tm_flow_quiescent(&f->st))
+		commit(f);
+}
+
+void hs_after_packet(struct flow *f, uint64_t now)
+{
+	if (f->hs.st == HS_QUIESCE && tm_flow_quiescent(&f->st)) {
+		f->hs.st = HS_SYN_SENT;
+		f->hs.deadline_ns = now + (uint64_t)g_conf->handoff_timeout_ms * 1000000ull;
+		send_syn(f, now);
+	} else if (f->hs.st == HS_ESTAB) {
+		try_commit(f);
+	}
+}
+
+bool hs_client_packet(struct flow *f, struct pkt_ctx *x, enum verdict *v)
+{
+	__u8 fl = x->p.tcp->flags;
+	__u32 seq = tm_pkt_seq(&x->p);
+	struct held_pkt *h;
+
+	if (fl & TM_TCP_RST) {
+		hs_abort(f, "flow-closed");
+		return false;
+	}
+	if (f->hs.st < HS_SYN_SENT)
+		return false;
+	/* New data (or FIN) while the new backend is being set up: hold it (DESIGN.md §3.2 'm'). */
+	if (!(x->p.payload_len || (fl & TM_TCP_FIN)) || tm_seq_lt(seq, f->st.c.nxt))
+		return false;
+	if (f->hs.nheld == TM_HOLD_MAX_PKTS || f->hs.held_bytes + x->len > TM_HOLD_MAX_BYTES) {
+		g_cnt.pkts_dropped_hold_full++;
+		*v = V_DROP; /* the client retransmits it */
+		return true;
+	}
+	h = &f->hs.held[f->hs.nheld];
+	h->data = malloc(x->len);
+	if (!h->data) {
+		*v = V_DROP;
+		return true;
+	}
+	memcpy(h->data, x->data, x->len);
+	h->len = x->len;
+	h->id = x->id;
+	h->csum_partial = x->csum_partial;
+	f->hs.nheld++;
+	f->hs.held_bytes += x->len;
+	g_cnt.pkts_held++;
+	*v = V_HOLD;
+	return true;
+}
+
+static const char *options_problem(const struct flow *f, const struct tm_synopts *o)
+{
+	const struct tm_flow_state *st = &f->st;
+
+	if ((st->c.syn.present & st->s.syn.present & TM_HAS_TS) && !(o->present & TM_HAS_TS))
+		return "target-options"; /* the client expects timestamps on every segment */
+	return NULL;
+}
+
+bool hs_target_packet(struct flow *f, struct pkt_ctx *x, enum verdict *v)
+{
+	struct handoff *hs = &f->hs;
+	__u8 fl = x->p.tcp->flags;
+	const char *why;
+
+	*v = V_DROP; /* nothing from the target reaches the client before the commit */
+	if (fl & TM_TCP_RST) {
+		if (hs->st >= HS_SYN_SENT)
+			hs_abort(f, "target-refused");
+		return true;
+	}
+	if ((fl & (TM_TCP_SYN | TM_TCP_ACK)) != (TM_TCP_SYN | TM_TCP_ACK))
+		return true;
+	if (tm_pkt_ack(&x->p) != f->st.c.nxt)
+		return true; /* not an answer to our replayed SYN */
+	if (hs->st == HS_ESTAB) {
+		send_third_ack(f); /* our ACK was lost: the target repeats its SYN-ACK */
+		return true;
+	}
+	if (hs->st != HS_SYN_SENT)
+		return true;
+	hs->isn2 = tm_pkt_seq(&x->p);
+	hs->syn2.present = x->p.opts.present & (TM_HAS_MSS | TM_HAS_WSCALE | TM_HAS_SACKOK | TM_HAS_TS);
+	hs->syn2.mss = x->p.opts.mss;
+	hs->syn2.wscale = x->p.opts.wscale;
+	hs->syn2.window = tm_pkt_window(&x->p);
+	hs->t2 = x->p.opts.tsval;
+	hs->have_synack = true;
+	why = options_problem(f, &hs->syn2);
+	if (why) {
+		hs_abort(f, why);
+		return true;
+	}
+	send_third_ack(f);
+	hs->st = HS_ESTAB;
+	try_commit(f);
+	return true;
+}
+
+void hs_tick(struct flow *f, uint64_t now)
+{
+	struct handoff *hs = &f->hs;
+
+	if (hs->st == HS_NONE)
+		return;
+	if (now >= hs->deadline_ns) {
+		hs_abort(f, hs->st == HS_QUIESCE	 ? "quiescence-timeout"
+			    : hs->st == HS_SYN_SENT ? "target-timeout"
+						    : "old-backend-active");
+		return;
+	}
+	if (hs->st == HS_SYN_SENT && now >= hs->next_tx_ns)
+		send_syn(f, now);
+}
+
+void hs_tick_all(uint64_t now)
+{
+	struct flow *f, *next;
+
+	for (f = active; f; f = next) {
+		next = f->hnext;
+		hs_tick(f, now);
+	}
+}

@@ -1,0 +1,302 @@
+/* tcpmigd internals shared by the daemon's modules: config, flows, handoffs, counters. */
+#ifndef TCPMIGD_H
+#define TCPMIGD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <tcpmig/flow.h>
+#include <tcpmig/pkt.h>
+#include <tcpmig/xlate.h>
+
+#define TM_MAX_BACKENDS 16
+#define TM_MAX_SERVICES 64
+#define TM_HOLD_MAX_PKTS 64
+#define TM_HOLD_MAX_BYTES (512 * 1024)
+
+/* ---- configuration (conf.c) ---------------------------------------------------------- */
+
+struct tm_endpoint_cfg {
+	int family;
+	struct tm_addr addr;
+	__u16 port;
+};
+
+struct tm_service {
+	struct tm_endpoint_cfg vip; /* what clients connect to */
+	struct tm_endpoint_cfg backends[TM_MAX_BACKENDS];
+	int nbackends;
+	int line; /* where it was declared */
+};
+
+struct tm_config {
+	char path[256];
+	int queue;		  /* NFQUEUE number */
+	unsigned max_flows;
+	unsigned idle_timeout_s;  /* established flows without packets */
+	unsigned embryonic_timeout_s;
+	unsigned closed_linger_s; /* keep translating late FIN/ACKs after close */
+	unsigned quiesce_timeout_ms;
+	unsigned handoff_timeout_ms;
+	unsigned syn_rto_ms;	  /* first retransmission of crafted packets */
+	__u16 mss_clamp;	  /* 0: off */
+	bool install_rules;	  /* nftables table managed by the daemon */
+	char rules_table[64];
+	char sock_path[108];
+	struct tm_service services[TM_MAX_SERVICES];
+	int nservices;
+};
+
+/* Parse @path; on errors print "path:line: message 'token'" for every error and return -1. */
+int conf_load(struct tm_config *c, const char *path);
+void conf_defaults(struct tm_config *c);
+
+/* ---- counters ------------------------------------------------------------------------ */
+
+#define TM_COUNTERS(X)                                                                        \
+	X(pkts_in)                                                                            \
+	X(pkts_c2s)                                                                           \
+	X(pkts_s2c)                                                                           \
+	X(pkts_unmanaged)                                                                     \
+	X(pkts_translated)                                                                    \
+	X(pkts_csum_partial)                                                                  \
+	X(pkts_held)                                                                          \
+	X(pkts_dropped_old_backend)                                                           \
+	X(pkts_dropped_hold_full)                                                             \
+	X(pkts_dropped_malformed)                                                             \
+	X(pkts_dropped_spoofed)                                                               \
+	X(pkts_retrans)                                                                       \
+	X(bad_ack)                                                                            \
+	X(malformed_ip_truncated)                                                             \
+	X(malformed_ip_version)                                                               \
+	X(malformed_ip_ihl)                                                                   \
+	X(malformed_ip_length)                                                                \
+	X(malformed_ip_fragment)                                                              \
+	X(malformed_ip6_exthdr)                                                               \
+	X(malformed_tcp_truncated)                                                            \
+	X(malformed_tcp_data_offset)                                                          \
+	X(malformed_tcp_options)                                                              \
+	X(malformed_other)                                                                    \
+	X(flows_created)                                                                      \
+	X(flows_removed)                                                                      \
+	X(flows_active)                                                                       \
+	X(flows_table_full)                                                                   \
+	X(flows_idle_expired)                                                                 \
+	X(migrations_started)                                                                 \
+	X(migrations_committed)                                                               \
+	X(migrations_rolled_back)                                                             \
+	X(crafted_syn)                                                                        \
+	X(crafted_syn_retrans)                                                                \
+	X(crafted_ack)                                                                        \
+	X(crafted_rst)                                                                        \
+	X(crafted_winupdate)                                                                  \
+	X(crafted_send_errors)                                                                \
+	X(verdict_errors)                                                                     \
+	X(ctl_requests)                                                                       \
+	X(ctl_errors)
+
+struct tm_counters {
+#define X(n) uint64_t n;
+	TM_COUNTERS(X)
+#undef X
+};
+
+extern struct tm_counters g_cnt;
+
+/* ---- flows (table.c) ----------------------------------------------------------------- */
+
+enum hs_state {
+	HS_NONE = 0,
+	HS_QUIESCE,   /* pausing both senders (zero window) until nothing is in flight */
+	HS_SYN_SENT,  /* replayed SYN out, waiting for the new backend's SYN-ACK */
+	HS_ESTAB,     /* third ACK sent; commit as soon as the flow is quiescent */
+};
+
+enum fnode_kind {
+	FN_CLIENT,  /* client -> service packets */
+	FN_BACKEND, /* current backend -> client */
+	FN_TARGET,  /* handoff target -> client (its SYN-ACK) */
+	FN_OLD,	    /* a former backend -> client: dropped */
+};
+
+struct flow;
+
+struct fnode {
+	struct tm_flow_key key; /* directed: as the packet arrives */
+	struct flow *flow;
+	struct fnode *next;	/* hash chain */
+	struct fnode *fnext;	/* the flow's list of tombstones */
+	enum fnode_kind kind;
+	bool linked;
+};
+
+struct held_pkt {
+	uint32_t id; /* NFQUEUE packet id */
+	uint32_t len;
+	bool csum_partial;
+	uint8_t *data;
+};
+
+struct ctl_conn;
+
+struct handoff {
+	enum hs_state st;
+	struct tm_endpoint_cfg to;
+	struct tm_endpoint_cfg from;
+	struct fnode target_node;
+	uint64_t started_ns;
+	uint64_t deadline_ns; /* whole handoff */
+	uint64_t next_tx_ns;  /* retransmission of the crafted SYN / ACK */
+	unsigned rto_ms;
+	unsigned tries;
+	__u32 isn2;
+	__u32 t2;
+	struct tm_synopts syn2;
+	bool have_synack;
+	bool target_was_old; /* the target is a former backend of this flow (tombstoned) */
+	struct held_pkt held[TM_HOLD_MAX_PKTS];
+	unsigned nheld;
+	size_t held_bytes;
+	struct ctl_conn *waiter; /* tcpmigctl migrate waiting for the outcome */
+};
+
+struct flow {
+	uint64_t id;
+	const struct tm_service *svc;
+	struct tm_flow_key ckey;    /* client -> service */
+	struct tm_endpoint_cfg backend;
+	struct tm_flow_state st;    /* in the client's sequence spaces */
+	struct tm_xlate c2s;	    /* applied to client -> backend packets */
+	struct tm_xlate s2c;	    /* applied to backend -> client packets */
+	bool spliced;		    /* translation active (migrated at least once) */
+	bool pause;		    /* zero-window both ways while quiescing */
+	struct fnode cnode;
+	struct fnode bnode;
+	struct fnode *tombs;
+	struct handoff hs;
+	uint64_t created_ns;
+	uint64_t last_ns;
+	uint64_t migrations;
+	uint64_t rollbacks;
+	char last_error[48];
+	__u8 be_wscale;		    /* shift the current backend applies to windows it sends */
+	__u8 be_c_wscale;	    /* shift the current backend applies to the client's windows */
+	struct flow *lnext, *lprev; /* all flows, for listing and sweeping */
+	struct flow *hnext, *hprev; /* flows with a running handoff */
+};
+
+int table_init(unsigned max_flows);
+void table_fini(void);
+struct fnode *table_lookup(const struct tm_flow_key *k);
+struct flow *table_new_flow(const struct tm_service *svc, const struct tm_flow_key *ckey,
+			    const struct tm_endpoint_cfg *backend);
+void table_free_flow(struct flow *f);
+void table_link(struct fnode *n, struct flow *f, const struct tm_flow_key *k, enum fnode_kind kind);
+void table_unlink(struct fnode *n);
+void table_add_tomb(struct flow *f, const struct tm_flow_key *k);
+void table_drop_tomb(struct flow *f, const struct tm_flow_key *k);
+struct flow *table_first(void);
+struct flow *table_find_id(uint64_t id);
+struct flow *table_find_client(const struct tm_addr *a, int family, __u16 port);
+unsigned table_count(void);
+/* Key of packets from @ep to the flow's client. */
+void flow_backend_key(const struct flow *f, const struct tm_endpoint_cfg *ep, struct tm_flow_key *k);
+
+/* ---- data path (gw.c) ------------------------------------------------------------------ */
+
+enum verdict {
+	V_ACCEPT,	 /* unchanged */
+	V_ACCEPT_MANGLED, /* with the rewritten bytes */
+	V_DROP,
+	V_HOLD,		 /* no verdict now: the handoff owns the packet */
+};
+
+struct pkt_ctx {
+	uint32_t id;
+	uint8_t *data;
+	uint32_t len;
+	bool csum_partial;
+	struct tm_pkt p;
+};
+
+int gw_init(struct tm_config *c);
+void gw_fini(void);
+enum verdict gw_packet(struct pkt_ctx *x);
+/* Periodic work: handoff timers, idle expiry.  @now in CLOCK_MONOTONIC ns. */
+void gw_tick(uint64_t now);
+/* Clean shutdown: reset spliced flows at both ends so nothing hangs (fail-open, see tcpmigd(8)). */
+void gw_shutdown_flows(void);
+int gw_send_raw(const uint8_t *pkt, int len, int family);
+/* Translate @x in place for @f's direction and fix checksums; false if it could not. */
+bool gw_translate(struct flow *f, struct pkt_ctx *x, enum tm_dir dir);
+/* Client->server packet of a managed flow, after handoff decisions: observe, pause, translate. */
+enum verdict gw_forward_c2s(struct flow *f, struct pkt_ctx *x);
+extern struct tm_config *g_conf;
+
+/* ---- handoff (handoff.c) --------------------------------------------------------------- */
+
+/* Start handing @f to @to; returns 0 (running) or a reason token on immediate failure. */
+const char *hs_begin(struct flow *f, const struct tm_endpoint_cfg *to, struct ctl_conn *waiter);
+/* Packets that belong to a running handoff; returns true when it took the verdict decision. */
+bool hs_client_packet(struct flow *f, struct pkt_ctx *x, enum verdict *v);
+bool hs_target_packet(struct flow *f, struct pkt_ctx *x, enum verdict *v);
+void hs_tick(struct flow *f, uint64_t now);
+void hs_abort(struct flow *f, const char *reason);
+void hs_after_packet(struct flow *f, uint64_t now);
+/* Run timers of every running handoff. */
+void hs_tick_all(uint64_t now);
+/* The client's view of window scaling: shift of the server's windows, of its own windows. */
+__u8 flow_client_s_ws(const struct flow *f);
+__u8 flow_client_c_ws(const struct flow *f);
+
+/* ---- NFQUEUE (nfq.c) ------------------------------------------------------------------ */
+
+int nfq_open_queue(int queue);
+int nfq_sock_fd(void);
+/* Read and process every pending packet; returns -1 on fatal error. */
+int nfq_dispatch(void);
+int nfq_verdict(uint32_t id, int verdict_accept, const uint8_t *data, uint32_t len);
+void nfq_close_queue(void);
+
+/* ---- nftables rules (rules_nft.c) ------------------------------------------------------ */
+
+int nft_install(const struct tm_config *c);
+void nft_remove(const struct tm_config *c);
+
+/* ---- control socket (ctl.c) ------------------------------------------------------------ */
+
+int ctl_open(const char *path);
+int ctl_fd(void);
+void ctl_accept(void);
+void ctl_conn_event(struct ctl_conn *cc, uint32_t events);
+void ctl_close(const char *path);
+/* Complete a pending migrate request (reason NULL: committed). */
+void ctl_migrate_done(struct ctl_conn *cc, struct flow *f, const char *reason, uint64_t elapsed_us);
+void ctl_flow_gone(struct flow *f);
+
+/* ---- misc (log.c) --------------------------------------------------------------------- */
+
+extern int g_verbose;
+extern int g_epfd;
+uint64_t now_ns(void);
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+const char *ep_str(const struct tm_endpoint_cfg *e, char *buf, size_t cap);
+bool ep_eq(const struct tm_endpoint_cfg *a, const struct tm_endpoint_cfg *b);
+
+/* Growable string for JSON answers (json.c). */
+struct sbuf {
+	char *s;
+	size_t len, cap;
+	bool oom;
+};
+void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sb_json_str(struct sbuf *b, const char *s);
+void sb_free(struct sbuf *b);
+void json_flow(struct sbuf *b, const struct flow *f);
+
+#endif
