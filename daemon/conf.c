@@ -22,7 +22,7 @@ void conf_defaults(struct tm_config *c)
 	c->syn_rto_ms = 200;
 	c->mss_clamp = 0;
 	c->install_rules = true;
-	snprintf(c->rules_table, sizeof(c->rules_table), "tcpmig");
+	snprintf(c->rules_chain, sizeof(c->rules_chain), "TCPMIG");
 	snprintf(c->sock_path, sizeof(c->sock_path), "%s", TM_CTL_DEFAULT_SOCK);
 }
 
@@ -120,15 +120,15 @@ static void parse_line(struct tm_config *c, struct parse *ps, char *line)
 			c->install_rules = false;
 		else
 			perr(ps, "expected 'on' or 'off', got", val);
-	} else if (!strcmp(k, "rules-table")) {
+	} else if (!strcmp(k, "rules-chain")) {
 		const char *p;
 
 		for (p = val; *p && (isalnum((unsigned char)*p) || *p == '_' || *p == '-'); p++)
 			;
-		if (*p || strlen(val) >= sizeof(c->rules_table))
-			perr(ps, "bad nftables table name", val);
+		if (*p || strlen(val) > 24)
+			perr(ps, "bad chain name (letters, digits, _ and -, at most 24):", val);
 		else
-			snprintf(c->rules_table, sizeof(c->rules_table), "%s", val);
+			snprintf(c->rules_chain, sizeof(c->rules_chain), "%s", val);
 	} else if (!strcmp(k, "socket")) {
 		if (val[0] != '/' || strlen(val) >= sizeof(c->sock_path))
 			perr(ps, "socket must be an absolute path shorter than 108 bytes:", val);

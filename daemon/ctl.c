@@ -309,8 +309,8 @@ void ctl_accept(void)
 void ctl_conn_event(struct ctl_conn *cc, uint32_t events)
 {
 	if (cc->waiting) {
-		/* Peer went away while its migrate runs: the handoff goes on, nobody to tell. */
-		if (events & (EPOLLHUP | EPOLLRDHUP | EPOLLERR))
+		/* Peer went away (not just half-closed) while its migrate runs: the handoff goes on. */
+		if (events & (EPOLLHUP | EPOLLERR))
 			conn_free(cc);
 		return;
 	}

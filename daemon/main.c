@@ -26,12 +26,12 @@ static void usage(FILE *fp)
 		"  -c FILE    configuration (default /etc/tcpmig/tcpmigd.conf; see tcpmigd.conf(5))\n"
 		"  -S SOCKET  control socket (default %s, or 'socket' in the config)\n"
 		"  -q QUEUE   NFQUEUE number (overrides 'queue')\n"
-		"  -n         do not install the nftables table (rules are managed elsewhere)\n"
+		"  -n         do not install the packet filter rules (managed elsewhere)\n"
 		"  -t         check the configuration and exit\n"
 		"  -v         verbose (debug log lines)\n"
 		"  -h         this help\n"
 		"Runs in the foreground and logs to stderr.  SIGINT/SIGTERM stop it cleanly:\n"
-		"the nftables table is removed (managed traffic is forwarded untouched) and\n"
+		"the packet filter rules are removed (managed traffic is forwarded untouched) and\n"
 		"migrated flows, which cannot live without translation, are reset at both ends.\n",
 		TM_CTL_DEFAULT_SOCK);
 }
@@ -111,7 +111,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (geteuid() != 0) {
-		fprintf(stderr, "tcpmigd: must run as root (NFQUEUE, raw sockets, nftables)\n");
+		fprintf(stderr, "tcpmigd: must run as root (NFQUEUE, raw sockets, iptables)\n");
 		return 1;
 	}
 	if (sodium_init() < 0 || table_init(conf.max_flows)) {
@@ -141,7 +141,7 @@ int main(int argc, char **argv)
 	if (gw_init(&conf) || nfq_open_queue(conf.queue) || ctl_open(conf.sock_path))
 		goto out;
 	if (conf.install_rules) {
-		if (nft_install(&conf))
+		if (rules_install(&conf))
 			goto out;
 		rules_in = true;
 	}
@@ -151,7 +151,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	log_info("running: %d service(s), queue %d, control socket %s%s", conf.nservices, conf.queue,
-		 conf.sock_path, rules_in ? "" : ", nftables rules not installed (-n)");
+		 conf.sock_path, rules_in ? "" : ", packet filter rules not installed (-n)");
 
 	for (;;) {
 		struct epoll_event evs[32];
@@ -196,7 +196,7 @@ int main(int argc, char **argv)
 out:
 	gw_shutdown_flows();
 	if (rules_in)
-		nft_remove(&conf);
+		rules_remove(&conf);
 	nfq_close_queue();
 	ctl_close(conf.sock_path);
 	gw_fini();

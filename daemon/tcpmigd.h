@@ -42,8 +42,8 @@ struct tm_config {
 	unsigned handoff_timeout_ms;
 	unsigned syn_rto_ms;	  /* first retransmission of crafted packets */
 	__u16 mss_clamp;	  /* 0: off */
-	bool install_rules;	  /* nftables table managed by the daemon */
-	char rules_table[64];
+	bool install_rules;	  /* raw-table chains managed by the daemon */
+	char rules_chain[32];
 	char sock_path[108];
 	struct tm_service services[TM_MAX_SERVICES];
 	int nservices;
@@ -260,10 +260,10 @@ int nfq_dispatch(void);
 int nfq_verdict(uint32_t id, int verdict_accept, const uint8_t *data, uint32_t len);
 void nfq_close_queue(void);
 
-/* ---- nftables rules (rules_nft.c) ------------------------------------------------------ */
+/* ---- packet filter rules (rules_ipt.c) ------------------------------------------------------ */
 
-int nft_install(const struct tm_config *c);
-void nft_remove(const struct tm_config *c);
+int rules_install(const struct tm_config *c);
+void rules_remove(const struct tm_config *c);
 
 /* ---- control socket (ctl.c) ------------------------------------------------------------ */
 
