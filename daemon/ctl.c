@@ -24,6 +24,9 @@ struct ctl_conn {
 
 static int lfd = -1;
 static struct ctl_conn *conns;
+/* Closed connections are freed only after the current epoll batch: an event for them may still
+ * be pending in that batch (a handoff can finish while its requester's event waits). */
+static struct ctl_conn *dead;
 
 int ctl_open(const char *path)
 {
@@ -84,7 +87,19 @@ static void conn_free(struct ctl_conn *cc)
 		cc->flow->hs.waiter = NULL;
 	epoll_ctl(g_epfd, EPOLL_CTL_DEL, cc->fd, NULL);
 	close(cc->fd);
-	free(cc);
+	cc->fd = -1;
+	cc->next = dead;
+	dead = cc;
+}
+
+void ctl_reap(void)
+{
+	while (dead) {
+		struct ctl_conn *cc = dead;
+
+		dead = cc->next;
+		free(cc);
+	}
 }
 
 /* Answer and close.  The socket is blocking-on-write for the answer (bounded by SO_SNDTIMEO). */
@@ -308,6 +323,8 @@ void ctl_accept(void)
 
 void ctl_conn_event(struct ctl_conn *cc, uint32_t events)
 {
+	if (cc->fd < 0)
+		return; /* closed earlier in this batch */
 	if (cc->waiting) {
 		/* Peer went away (not just half-closed) while its migrate runs: the handoff goes on. */
 		if (events & (EPOLLHUP | EPOLLERR))
@@ -348,6 +365,7 @@ void ctl_close(const char *path)
 {
 	while (conns)
 		conn_free(conns);
+	ctl_reap();
 	if (lfd >= 0) {
 		close(lfd);
 		unlink(path);

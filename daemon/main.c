@@ -192,6 +192,7 @@ int main(int argc, char **argv)
 				ctl_conn_event(t, evs[i].events);
 			}
 		}
+		ctl_reap();
 	}
 out:
 	gw_shutdown_flows();

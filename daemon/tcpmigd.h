@@ -271,6 +271,8 @@ int ctl_open(const char *path);
 int ctl_fd(void);
 void ctl_accept(void);
 void ctl_conn_event(struct ctl_conn *cc, uint32_t events);
+/* Free connections closed during the last epoll batch. */
+void ctl_reap(void);
 void ctl_close(const char *path);
 /* Complete a pending migrate request (reason NULL: committed). */
 void ctl_migrate_done(struct ctl_conn *cc, struct flow *f, const char *reason, uint64_t elapsed_us);
