@@ -101,6 +101,32 @@ static void count_malformed(int err)
 	}
 }
 
+/* One log line per malformed packet, at most 10 a second; the counters have them all. */
+static void log_malformed(const struct pkt_ctx *x, int err)
+{
+	static uint64_t window_start;
+	static unsigned in_window, suppressed;
+	uint64_t now = now_ns();
+	char src[64] = "?";
+
+	if (now - window_start >= 1000000000ull) {
+		if (suppressed)
+			log_warnx("%u more malformed packet(s) dropped without a log line", suppressed);
+		window_start = now;
+		in_window = suppressed = 0;
+	}
+	if (++in_window > 10) {
+		suppressed++;
+		return;
+	}
+	if (x->p.family)
+		tm_addr_port_str(src, sizeof(src), &x->p.saddr, x->p.family,
+				 x->p.tcp ? tm_pkt_sport(&x->p) : 0);
+	log_warnx("dropped malformed packet from %s (%u bytes): %s%s%s", src, x->len,
+		  tm_pkt_strerror(err), err == -TM_PKT_EOPT ? " / " : "",
+		  err == -TM_PKT_EOPT ? tm_tcpopt_strerror(x->p.opt_err) : "");
+}
+
 static bool xlate_is_identity(const struct tm_xlate *t)
 {
 	return !t->flags && !t->seq_delta && !t->ack_delta && !t->tsval_delta && !t->tsecr_delta &&
@@ -273,7 +299,7 @@ enum verdict gw_packet(struct pkt_ctx *x)
 	if (err) {
 		count_malformed(err);
 		g_cnt.pkts_dropped_malformed++;
-		log_debug("dropped malformed packet (%u bytes): %s", x->len, tm_pkt_strerror(err));
+		log_malformed(x, err);
 		return V_DROP;
 	}
 	/* Link padding beyond the IP length: hand back exactly the IP packet if we mangle. */
