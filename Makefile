@@ -24,6 +24,7 @@ LDLIBS_LIB := -lsodium
 include mk/lib.mk
 include mk/tests.mk
 -include mk/daemon.mk
+-include mk/lab.mk
 
 all: lib tests $(EXTRA_ALL)
 
