@@ -82,7 +82,7 @@ static void send_third_ack(struct flow *f)
 
 	to_endpoint(&f->hs.to, &to);
 	len = tm_build_third_ack(buf, sizeof(buf), &f->ckey, &to, &f->st, f->hs.isn2, f->hs.t2,
-				 (f->hs.syn2.present & TM_HAS_TS) != 0);
+				 &f->hs.syn2);
 	if (gw_send_raw(buf, len, f->ckey.family) == 0)
 		g_cnt.crafted_ack++;
 }

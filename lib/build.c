@@ -23,6 +23,8 @@ int tm_build_segment(__u8 *buf, size_t cap, const struct tm_seg_spec *s)
 	if (len > cap)
 		return -1;
 	memset(buf, 0, len);
+	if (s->family != TM_AF_INET && s->family != TM_AF_INET6)
+		return -1;
 	if (s->family == TM_AF_INET) {
 		buf[0] = 0x45;
 		tm_put16(buf + 2, (__u16)len);
@@ -96,16 +98,23 @@ int tm_build_replay_syn(__u8 *buf, size_t cap, const struct tm_flow_key *client_
 
 int tm_build_third_ack(__u8 *buf, size_t cap, const struct tm_flow_key *client_key,
 		       const struct tm_endpoint *to, const struct tm_flow_state *f, __u32 isn2,
-		       __u32 t2, int with_ts)
+		       __u32 t2, const struct tm_synopts *target)
 {
 	struct tm_seg_spec s;
+	__u32 win = f->c.win;
+	int scaled = (f->c.syn.present & TM_HAS_WSCALE) && (f->s.syn.present & TM_HAS_WSCALE);
 
 	spec_from_client(&s, client_key, to);
 	s.flags = TM_TCP_ACK;
 	s.seq = f->c.nxt;
 	s.ack = isn2 + 1;
-	s.window = (__u16)f->c.win;
-	if (with_ts) {
+	if (scaled && !(target->present & TM_HAS_WSCALE)) {
+		win <<= f->c.syn.wscale;
+		if (win > 0xffff)
+			win = 0xffff;
+	}
+	s.window = (__u16)win;
+	if (target->present & TM_HAS_TS) {
 		s.opts.present = TM_HAS_TS;
 		s.opts.tsval = f->c.tsval;
 		s.opts.tsecr = t2;

@@ -151,6 +151,7 @@ enum tm_obs tm_flow_observe(struct tm_flow_state *f, enum tm_dir dir, const stru
 			/* A new ISN on the same tuple: a new connection (or first sight). */
 			obs = f->c.syn_seen ? TM_OBS_NEW_SYN : TM_OBS_OK;
 			tm_flow_init(f);
+			f->c.pkts = 1;
 			record_syn(&f->c, p);
 			if (o->present & TM_HAS_TS) {
 				f->c.tsval = o->tsval;

@@ -113,6 +113,19 @@ static int parse_ip6(struct tm_pkt *p, __u8 *b, size_t buflen, __u8 *proto)
 	return -TM_PKT_EEXTHDR;
 }
 
+/* TCP never runs between unspecified, broadcast or multicast addresses (RFC 1122 4.2.3.10). */
+static int addr_usable(const struct tm_addr *a, int family)
+{
+	if (family == TM_AF_INET) {
+		__u32 v = tm_ntohl(a->w[0]);
+
+		return v != 0 && v != 0xffffffffu && (v >> 28) != 0xe;
+	}
+	if (!(a->w[0] | a->w[1] | a->w[2] | a->w[3]))
+		return 0;
+	return ((const __u8 *)a->w)[0] != 0xff;
+}
+
 int tm_pkt_parse(struct tm_pkt *p, void *buf, size_t buflen)
 {
 	__u8 *b = buf;
@@ -141,6 +154,8 @@ int tm_pkt_parse(struct tm_pkt *p, void *buf, size_t buflen)
 	p->end = b + p->len;
 	if (proto != 6)
 		return -TM_PKT_ENOTTCP;
+	if (!addr_usable(&p->saddr, p->family) || !addr_usable(&p->daddr, p->family))
+		return -TM_PKT_EADDR;
 
 	l4len = p->len - p->l3_len;
 	if (l4len < TM_TCP_HLEN)

@@ -3,6 +3,8 @@
 
 const char *tm_tcpopt_strerror(int err)
 {
+	if (err < 0)
+		err = -err;
 	switch (err) {
 	case TM_OPT_OK:
 		return "ok";

@@ -1,4 +1,4 @@
-/* The inverse of a translation: what undoes tm_xlate_apply() (tests, rollback, reverse direction). */
+/* The inverse of a translation: what undoes tm_xlate_apply() on the same direction (tests, rollback). */
 #include <string.h>
 
 #include <tcpmig/flow.h>

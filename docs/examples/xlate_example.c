@@ -102,6 +102,7 @@ int main(void)
 	struct tm_pkt p;
 	__u8 seed[16] = { 1 }, sack[12] = { TM_OPT_NOP, TM_OPT_NOP, TM_OPT_SACK, 10 };
 	__u32 isn2, t2, dseq, dts, check;
+	struct tm_synopts syn2 = { 0 };
 	int len;
 
 	CHECK(sodium_init() >= 0);
@@ -141,9 +142,13 @@ int main(void)
 	parse(&p, buf, len);
 	isn2 = tm_pkt_seq(&p);
 	t2 = p.opts.tsval;
+	syn2.present = p.opts.present & (TM_HAS_MSS | TM_HAS_WSCALE | TM_HAS_SACKOK | TM_HAS_TS);
+	syn2.mss = p.opts.mss;
+	syn2.wscale = p.opts.wscale;
+	syn2.window = tm_pkt_window(&p);
 
 	/* 4. Third ACK: TSecr must be t2 exactly. */
-	len = tm_build_third_ack(buf, sizeof(buf), &ck, &b2, &f, isn2, t2, 1);
+	len = tm_build_third_ack(buf, sizeof(buf), &ck, &b2, &f, isn2, t2, &syn2);
 	parse(&p, buf, len);
 	CHECK(tm_pkt_seq(&p) == f.c.nxt && tm_pkt_ack(&p) == isn2 + 1 && p.opts.tsecr == t2);
 

@@ -1,4 +1,4 @@
-/* Builders for the packets a gateway crafts: replayed SYN, third ACK, RST, window update. */
+/* Builders for the packets a gateway crafts: replayed SYN, third ACK, RST (and any bare segment). */
 #ifndef TCPMIG_BUILD_H
 #define TCPMIG_BUILD_H
 
@@ -48,13 +48,15 @@ int tm_build_replay_syn(__u8 *buf, size_t cap, const struct tm_flow_key *client_
 /*
  * The third ACK to the new backend (DESIGN.md §3.5): seq = c_nxt,
  * ack = @isn2 + 1, TSval = the client's latest, TSecr = @t2 exactly (the
- * SYN-ACK's TSval: Linux >= 6.14 drops a third ACK that does not echo it),
- * window = the client's latest raw window (same scale: the replayed SYN
- * carried the client's wscale).
+ * SYN-ACK's TSval: Linux >= 6.14 drops a third ACK that does not echo it;
+ * timestamps only when @target, the new backend's SYN-ACK options, has them),
+ * window = the client's latest raw window when the target granted window
+ * scaling (the replayed SYN carried the client's wscale), else that window
+ * unscaled (saturated at 65535).
  */
 int tm_build_third_ack(__u8 *buf, size_t cap, const struct tm_flow_key *client_key,
 		       const struct tm_endpoint *to, const struct tm_flow_state *f, __u32 isn2,
-		       __u32 t2, int with_ts);
+		       __u32 t2, const struct tm_synopts *target);
 
 /*
  * An RST into an existing flow, forged from the client towards @to:

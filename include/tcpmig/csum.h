@@ -101,7 +101,8 @@ TM_INLINE __u32 tm_csum_diff_addr(__u32 diff, const struct tm_addr *old, const s
 
 struct tm_pkt;
 
-/* RFC 1071 sum of @len bytes into a 32-bit accumulator (not folded, not complemented). */
+/* RFC 1071 sum of @len bytes added to @sum, folded to 16 bits, not complemented.  When
+ * chaining pieces, every piece but the last must have an even length. */
 __u32 tm_csum_add(const void *buf, size_t len, __u32 sum);
 /* Sum of the TCP pseudo-header for a segment of @tcp_len bytes. */
 __u32 tm_csum_pseudo(const struct tm_addr *saddr, const struct tm_addr *daddr, int family,

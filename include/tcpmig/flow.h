@@ -5,14 +5,6 @@
 #include <tcpmig/pkt.h>
 #include <tcpmig/types.h>
 
-/* Serial number comparisons (RFC 1982, mod 2^32): never compare sequence numbers with < directly. */
-#define tm_seq_lt(a, b) ((__s32)((__u32)(a) - (__u32)(b)) < 0)
-#define tm_seq_leq(a, b) ((__s32)((__u32)(a) - (__u32)(b)) <= 0)
-#define tm_seq_gt(a, b) tm_seq_lt(b, a)
-#define tm_seq_geq(a, b) tm_seq_leq(b, a)
-/* a <= x < b on the circle. */
-#define tm_seq_in(x, a, b) (tm_seq_leq(a, x) && tm_seq_lt(x, b))
-
 /* A directed 4-tuple.  Ports in host order.  Unused address words are zero. */
 struct tm_flow_key {
 	struct tm_addr saddr;

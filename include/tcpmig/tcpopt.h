@@ -130,10 +130,12 @@ TM_INLINE int tm_tcpopt_parse(const __u8 *tcp, __u32 hlen, const __u8 *end, stru
 			o->present |= TM_HAS_SACKOK;
 			break;
 		case TM_OPT_SACK: {
-			__u8 n = (__u8)((len - 2) / 8);
+			/* Unsigned arithmetic only: the BPF backend has no signed division. */
+			__u32 body = (__u32)len - 2u;
+			__u8 n = (__u8)(body / 8u);
 			__u8 b;
 
-			if (len < 10 || (len - 2) % 8 != 0 || n > TM_SACK_MAX)
+			if (len < 10 || body % 8u != 0 || n > TM_SACK_MAX)
 				return -TM_OPT_EBADLEN;
 			if (o->present & TM_HAS_SACK)
 				return -TM_OPT_EDUP;
@@ -168,7 +170,7 @@ TM_INLINE int tm_tcpopt_parse(const __u8 *tcp, __u32 hlen, const __u8 *end, stru
 }
 
 #ifndef __bpf__
-/* A readable name for an option parse error code (positive value). */
+/* A readable name for an option parse error code (either sign). */
 const char *tm_tcpopt_strerror(int err);
 
 /*

@@ -49,6 +49,14 @@ TM_INLINE void tm_put32(__u8 *p, __u32 v)
 	p[3] = (__u8)v;
 }
 
+/* Serial number comparisons (RFC 1982, mod 2^32): never compare sequence numbers with < directly. */
+#define tm_seq_lt(a, b) ((__s32)((__u32)(a) - (__u32)(b)) < 0)
+#define tm_seq_leq(a, b) ((__s32)((__u32)(a) - (__u32)(b)) <= 0)
+#define tm_seq_gt(a, b) tm_seq_lt(b, a)
+#define tm_seq_geq(a, b) tm_seq_leq(b, a)
+/* a <= x < b on the circle. */
+#define tm_seq_in(x, a, b) (tm_seq_leq(a, x) && tm_seq_lt(x, b))
+
 /* An IPv4 or IPv6 address; IPv4 lives in w[0] (network order), w[1..3] are zero. */
 struct tm_addr {
 	__u32 w[4];

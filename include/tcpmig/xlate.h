@@ -90,9 +90,8 @@ TM_INLINE __u16 tm_xlate_window(__u16 win, __s8 shift)
  * Rewrite the segment at @l3 (IP header) / @tcp (TCP header), bounded by @end.
  * @csum_partial: the TCP checksum field holds a CHECKSUM_PARTIAL pseudo-header
  * sum; only address changes are folded into it then.  The IPv4 header checksum
- * is always updated (it is never partial).  On error nothing has been written
- * except when the options are found malformed after the fixed fields were
- * rewritten: callers treat -TM_XLATE_EOPT as "drop this packet".
+ * is always updated (it is never partial).  Everything is validated (headers,
+ * options) before the first byte is written: on error the packet is untouched.
  */
 TM_INLINE int tm_xlate_apply(const struct tm_xlate *x, __u8 *l3, __u8 *tcp, const __u8 *end,
 			     int csum_partial)
