@@ -39,6 +39,11 @@ if [[ ",$WHAT," == *,unit,* ]]; then
 	for b in build/tests/test_*; do
 		[[ -x $b ]] && run_tap "unit/$(basename "$b")" "$b"
 	done
+	run_tap "unit/bpf_compile" bash -c 'mkdir -p build/tests &&
+		clang -O2 -target bpf -Wall -Werror -Iinclude -I/usr/include/$(gcc -dumpmachine) \
+			-c tests/unit/bpf_compile.c -o build/tests/bpf_compile.o &&
+		echo "ok 1 - xlate.h/tcpopt.h/csum.h compile for -target bpf" ||
+		echo "not ok 1 - xlate.h does not compile for -target bpf"'
 	for b in build-san/tests/test_*; do
 		[[ -x $b ]] && run_tap "asan/$(basename "$b")" env ASAN_OPTIONS=detect_leaks=1 \
 			UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 "$b"
