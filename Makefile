@@ -25,6 +25,7 @@ include mk/lib.mk
 include mk/tests.mk
 -include mk/daemon.mk
 -include mk/lab.mk
+-include mk/ctl.mk
 
 all: lib tests $(EXTRA_ALL)
 

@@ -4,7 +4,7 @@ set -euo pipefail
 
 PKGS=(
 	build-essential clang llvm lld libclang-rt-dev pkg-config
-	libsodium-dev libnetfilter-queue-dev libmnl-dev libbpf-dev bpftool linux-libc-dev gcc-multilib
+	libsodium-dev libjson-c-dev libnetfilter-queue-dev libmnl-dev libbpf-dev bpftool linux-libc-dev gcc-multilib
 	iproute2 nftables iptables ethtool procps
 	iperf3 socat haproxy tcpdump python3
 )
