@@ -76,7 +76,8 @@ static int parse_ip6(struct tm_pkt *p, __u8 *b, size_t buflen, __u8 *proto)
 	memcpy(p->saddr.w, b + 8, 16);
 	memcpy(p->daddr.w, b + 24, 16);
 	nh = b[6];
-	for (i = 0; i < IP6_MAX_EXTHDRS; i++) {
+	/* Up to IP6_MAX_EXTHDRS headers, then one more round that must find the upper layer. */
+	for (i = 0; i <= IP6_MAX_EXTHDRS; i++) {
 		__u32 hl;
 
 		switch (nh) {
@@ -105,7 +106,7 @@ static int parse_ip6(struct tm_pkt *p, __u8 *b, size_t buflen, __u8 *proto)
 			*proto = nh;
 			return 0;
 		}
-		if (off + hl > tot)
+		if (off + hl > tot || i == IP6_MAX_EXTHDRS)
 			return -TM_PKT_EEXTHDR;
 		nh = b[off];
 		off += hl;
