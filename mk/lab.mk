@@ -1,7 +1,7 @@
 # Lab: demo client/server and the netem loss/reorder injector (tc eBPF program + loader/delayer).
 LAB_O        := $(O)/lab
 LAB_DEMO_DEP := lab/demo_common.c lab/demo_common.h
-LAB_BINS     := $(LAB_O)/demo_server $(LAB_O)/demo_client $(if $(wildcard lab/netem.c),$(LAB_O)/tcpmig-netem)
+LAB_BINS     := $(LAB_O)/demo_server $(LAB_O)/demo_client $(LAB_O)/tcpmig-netem
 BPF_CFLAGS   := -O2 -g -target bpf -D__TARGET_ARCH_x86 -Wall -Wno-unused-value \
 		-I/usr/include/$(shell uname -m)-linux-gnu -I$(LAB_O)
 LIBBPF_LIBS  := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
@@ -29,4 +29,4 @@ $(LAB_O)/netem.skel.h: $(LAB_O)/netem.bpf.o
 $(LAB_O)/tcpmig-netem: lab/netem.c lab/netem.h $(LAB_O)/netem.skel.h
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $@";)
-	$(Q)$(CC) $(CFLAGS) -I$(LAB_O) -o $@ $< $(LDFLAGS) $(LIBBPF_LIBS)
+	$(Q)$(CC) $(CFLAGS) -I$(LAB_O) -o $@ $< $(LDFLAGS) $(LIBBPF_LIBS) -lm
