@@ -1,0 +1,159 @@
+# Shared helpers for the netns end-to-end tests: TAP output, a private lab, tcpmigd, cleanup.
+# Source it; every test gets its own namespace prefix and temp dir, removed by a trap even on failure.
+# shellcheck shell=bash
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=${TCPMIG_BUILD:-$ROOT/build}
+LAB="$ROOT/lab/tcpmig-lab"
+TCPMIGD="$BUILD/tcpmigd"
+TCPMIGCTL="$BUILD/tcpmigctl"
+DEMO_SERVER="$BUILD/lab/demo_server"
+DEMO_CLIENT="$BUILD/lab/demo_client"
+
+name=$(basename "$0" .sh)
+name=${name#t_}
+P="t${name//[^a-z0-9]/}"
+P="${P:0:8}$$"
+P="${P:0:20}"
+T=$(mktemp -d "/tmp/tcpmig-$name.XXXXXX")
+CTL_SOCK="$T/ctl.sock"
+GW_PID=
+tap_n=0
+tap_fail=0
+_bg_pids=()
+
+ok() {
+	tap_n=$((tap_n + 1))
+	echo "ok $tap_n - $*"
+}
+
+not_ok() {
+	tap_n=$((tap_n + 1))
+	tap_fail=$((tap_fail + 1))
+	echo "not ok $tap_n - $*"
+}
+
+# check "description" command args...: one TAP line from a command's exit status.
+check() {
+	local d=$1
+	shift
+	if "$@"; then ok "$d"; else not_ok "$d"; fi
+}
+
+# is "description" got want
+is() {
+	if [[ "$2" == "$3" ]]; then
+		ok "$1"
+	else
+		not_ok "$1"
+		echo "#   got:  '$2'"
+		echo "#   want: '$3'"
+	fi
+}
+
+diag() {
+	echo "# $*"
+}
+
+skip_all() {
+	echo "1..0 # SKIP $*"
+	exit 0
+}
+
+bg() { # run in background, remember the pid for cleanup
+	"$@" &
+	_bg_pids+=($!)
+}
+
+cleanup() {
+	local rc=$?
+	for p in "${_bg_pids[@]}"; do kill "$p" 2>/dev/null; done
+	gw_stop >/dev/null 2>&1
+	"$LAB" down --prefix "$P" >/dev/null 2>&1
+	if [[ $tap_fail -gt 0 || $rc -ne 0 ]] && [[ -f $T/gw.log ]]; then
+		echo "# --- tcpmigd log (last 30 lines)"
+		tail -30 "$T/gw.log" | sed 's/^/# /'
+	fi
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+lab_up() { # lab_up [--servers N] [--clients M]
+	"$LAB" up --prefix "$P" "$@" >"$T/lab.log" 2>&1 || {
+		cat "$T/lab.log" | sed 's/^/# /'
+		echo "Bail out! lab did not come up"
+		exit 1
+	}
+	eval "$("$LAB" env --prefix "$P")"
+}
+
+nsx() { # nsx HOST cmd...   (HOST: gw, c1, s2, ...)
+	local h=$1
+	shift
+	ip netns exec "$P-$h" "$@"
+}
+
+# gw_start CONFIG_TEXT [tcpmigd options]: start tcpmigd in the gateway, wait for its socket.
+gw_start() {
+	local conf=$1
+	shift
+	printf '%s\n' "$conf" >"$T/tcpmigd.conf"
+	ip netns exec "$LAB_GW_NS" "$TCPMIGD" -c "$T/tcpmigd.conf" -S "$CTL_SOCK" "$@" \
+		>>"$T/gw.log" 2>&1 &
+	GW_PID=$!
+	for _ in $(seq 100); do
+		[[ -S $CTL_SOCK ]] && grep -q "running:" "$T/gw.log" && return 0
+		kill -0 "$GW_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "Bail out! tcpmigd did not start"
+	sed 's/^/# /' "$T/gw.log"
+	exit 1
+}
+
+gw_stop() { # clean stop (SIGTERM), wait for exit
+	[[ -n $GW_PID ]] || return 0
+	kill -TERM "$GW_PID" 2>/dev/null
+	for _ in $(seq 100); do
+		kill -0 "$GW_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -KILL "$GW_PID" 2>/dev/null
+	wait "$GW_PID" 2>/dev/null
+	GW_PID=
+}
+
+ctl() {
+	"$TCPMIGCTL" -S "$CTL_SOCK" "$@"
+}
+
+# jget JSON_TEXT python-expression-on-d: e.g. jget "$(ctl -j stats)" 'd["stats"]["pkts_in"]'
+jget() {
+	python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+stat_of() { # stat_of COUNTER
+	jget "$(ctl -j stats)" "d['stats']['$1']"
+}
+
+# The client port of the (single) connection from client ns HOST to PORT.
+client_port() {
+	local h=$1 port=$2
+	for _ in $(seq 100); do
+		local p
+		p=$(nsx "$h" ss -tnH state established "dport = :$port" | awk '{n=split($3,a,":"); print a[n]}' | head -1)
+		[[ -n $p ]] && { echo "$p"; return 0; }
+		sleep 0.05
+	done
+	return 1
+}
+
+done_testing() {
+	echo "1..$tap_n"
+	[[ $tap_fail -eq 0 ]]
+}
+
+[[ $(id -u) -eq 0 ]] || skip_all "needs root (network namespaces)"
+[[ -x $TCPMIGD ]] || { echo "Bail out! $TCPMIGD not built (make all)"; exit 1; }
