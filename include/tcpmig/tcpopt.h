@@ -70,8 +70,13 @@ TM_INLINE int tm_tcpopt_parse(const __u8 *tcp, __u32 hlen, const __u8 *end, stru
 	__u32 off = TM_TCP_HLEN;
 	int i;
 
+	/* Every scalar is defined after a parse, present or not: callers that read tsval under a
+	 * TM_HAS_TS test otherwise trip -Wmaybe-uninitialized (an error with -Werror) once inlined. */
 	o->present = 0;
 	o->nsack = 0;
+	o->mss = 0;
+	o->wscale = 0;
+	o->tsval = o->tsecr = 0;
 	o->mss_off = o->wscale_off = o->ts_off = o->sack_off = 0;
 	if (hlen > TM_TCP_HLEN + TM_TCP_MAXOPT)
 		return -TM_OPT_EOVERRUN;
