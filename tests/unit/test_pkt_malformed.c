@@ -356,6 +356,60 @@ static void mutate_v6(void)
 	is_int(parse_exact(e, n, NULL, NULL), -TM_PKT_EEXTHDR, "AH length past the packet");
 }
 
+/* TCP never runs between unspecified, broadcast or multicast addresses (RFC 1122 4.2.3.10). */
+static void addresses(void)
+{
+	static const struct {
+		__u32 a;
+		int err;
+	} v4[] = {
+		{ 0x00000000, TM_PKT_EADDR }, { 0xffffffff, TM_PKT_EADDR }, { 0xe0000001, TM_PKT_EADDR },
+		{ 0xefffffff, TM_PKT_EADDR }, { 0x00000001, 0 },	    { 0xdfffffff, 0 },
+		{ 0xf0000001, 0 },	      { 0x7f000001, 0 },
+	};
+	const struct vec_pkt *pv4 = &vec_real[VEC_V4_BASIC + 2], *pv6 = &vec_real[VEC_V6_BASIC + 2];
+	struct vbuf b, t;
+	size_t i;
+	int dst;
+
+	vec_load(&b, pv4->hex);
+	for (i = 0; i < sizeof(v4) / sizeof(v4[0]); i++) {
+		for (dst = 0; dst < 2; dst++) {
+			t = b;
+			tm_put32(t.b + 12 + 4 * dst, v4[i].a);
+			is_int(parse_exact(t.b, t.n, NULL, NULL), -v4[i].err, "IPv4 %s 0x%08x: %s",
+			       dst ? "dst" : "src", v4[i].a, tm_pkt_strerror(v4[i].err));
+		}
+	}
+	t = b;
+	tm_put32(t.b + 16, 0xe0000001);
+	t.b[9] = 17;
+	is_int(parse_exact(t.b, t.n, NULL, NULL), -TM_PKT_ENOTTCP, "multicast UDP: not-tcp first");
+	t.b[9] = 6;
+	tm_put16(t.b + 2, 30);
+	is_int(parse_exact(t.b, t.n, NULL, NULL), -TM_PKT_EADDR, "multicast TCP cut short: address first");
+
+	vec_load(&b, pv6->hex);
+	for (dst = 0; dst < 2; dst++) {
+		t = b;
+		memset(t.b + 8 + 16 * dst, 0, 16);
+		is_int(parse_exact(t.b, t.n, NULL, NULL), -TM_PKT_EADDR, "IPv6 %s :: rejected",
+		       dst ? "dst" : "src");
+		t.b[8 + 16 * dst] = 0xff;
+		t.b[8 + 16 * dst + 1] = 0x02;
+		t.b[8 + 16 * dst + 15] = 1;
+		is_int(parse_exact(t.b, t.n, NULL, NULL), -TM_PKT_EADDR, "IPv6 %s ff02::1 rejected",
+		       dst ? "dst" : "src");
+		memset(t.b + 8 + 16 * dst, 0, 16);
+		t.b[8 + 16 * dst + 15] = 1;
+		is_int(parse_exact(t.b, t.n, NULL, NULL), 0, "IPv6 %s ::1 accepted", dst ? "dst" : "src");
+		t.b[8 + 16 * dst] = 0xfe;
+		t.b[8 + 16 * dst + 1] = 0x80;
+		is_int(parse_exact(t.b, t.n, NULL, NULL), 0, "IPv6 %s fe80::1 accepted",
+		       dst ? "dst" : "src");
+	}
+}
+
 static void scapy_rejects(void)
 {
 	size_t i;
@@ -402,7 +456,8 @@ static void names(void)
 		   !strcmp(tm_tcpopt_strerror(TM_OPT_EBADLEN), "option-bad-length") &&
 		   !strcmp(tm_tcpopt_strerror(TM_OPT_EDUP), "option-duplicate") &&
 		   !strcmp(tm_tcpopt_strerror(TM_OPT_OK), "ok") &&
-		   !strcmp(tm_tcpopt_strerror(77), "option-unknown-error"),
+		   !strcmp(tm_tcpopt_strerror(77), "option-unknown-error") &&
+		   !strcmp(tm_tcpopt_strerror(-TM_OPT_EDUP), "option-duplicate"),
 	   "tm_tcpopt_strerror names");
 }
 
@@ -421,6 +476,7 @@ int main(void)
 	options();
 	mutate_v4();
 	mutate_v6();
+	addresses();
 	scapy_rejects();
 	huge_buffer();
 	names();

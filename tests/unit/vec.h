@@ -60,7 +60,7 @@ struct vec_build {
 	unsigned toport;
 	unsigned c_present, c_mss, c_wscale, c_synwin, s_present, c_nxt, c_tsval, c_win;
 	unsigned mss_clamp, isn2, t2;
-	int with_ts;
+	unsigned t_present; /* third ACK: the new backend's SYN-ACK options */
 	unsigned rst_seq;
 	const char *out;
 };

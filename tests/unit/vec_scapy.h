@@ -321,56 +321,74 @@ static const struct vec_xlate vec_xlates[] VEC_UNUSED = {
 static const struct vec_build vec_builds[] VEC_UNUSED = {
 	{ .name = "syn_v4_all_clamped", .kind = 's', .family = 4, .caddr = "10.0.0.3", .cport = 40000, .toaddr = "10.0.0.12", .toport = 8080,
 		.c_present = 0x17, .c_mss = 1460, .c_wscale = 7, .c_synwin = 64240, .s_present = 0x17, .c_nxt = 1001u, .c_tsval = 3735928559u, .c_win = 0,
-		.mss_clamp = 1400, .isn2 = 0u, .t2 = 0u, .with_ts = 0, .rst_seq = 0u,
+		.mss_clamp = 1400, .isn2 = 0u, .t2 = 0u, .t_present = 0x0, .rst_seq = 0u,
 		.out =
 		"4500003c00004000400626ae0a0000030a00000c9c401f90000003e800000000"
 		"a002faf0dbe60000020405780402080adeadbeef0000000001030307" },
 	{ .name = "syn_v4_no_ts", .kind = 's', .family = 4, .caddr = "10.0.0.3", .cport = 40001, .toaddr = "10.0.0.12", .toport = 8080,
 		.c_present = 0x17, .c_mss = 1460, .c_wscale = 7, .c_synwin = 64240, .s_present = 0x7, .c_nxt = 0u, .c_tsval = 5u, .c_win = 0,
-		.mss_clamp = 0, .isn2 = 0u, .t2 = 0u, .with_ts = 0, .rst_seq = 0u,
+		.mss_clamp = 0, .isn2 = 0u, .t2 = 0u, .t_present = 0x0, .rst_seq = 0u,
 		.out =
 		"4500003400004000400626b60a0000030a00000c9c411f90ffffffff00000000"
 		"8002faf0a4400000020405b40101040201030307" },
 	{ .name = "syn_v6_no_sack_no_ws", .kind = 's', .family = 6, .caddr = "2001:db8::c", .cport = 50000, .toaddr = "2001:db8::b2", .toport = 443,
 		.c_present = 0x17, .c_mss = 1440, .c_wscale = 10, .c_synwin = 64800, .s_present = 0x11, .c_nxt = 2147483648u, .c_tsval = 123456u, .c_win = 0,
-		.mss_clamp = 1500, .isn2 = 0u, .t2 = 0u, .with_ts = 0, .rst_seq = 0u,
+		.mss_clamp = 1500, .isn2 = 0u, .t2 = 0u, .t_present = 0x0, .rst_seq = 0u,
 		.out =
 		"600000000024064020010db800000000000000000000000c20010db800000000"
 		"00000000000000b2c35001bb7fffffff000000009002fd20de850000020405a0"
 		"0101080a0001e24000000000" },
 	{ .name = "syn_v4_client_no_mss_clamp", .kind = 's', .family = 4, .caddr = "192.168.1.2", .cport = 1024, .toaddr = "192.168.1.3", .toport = 80,
 		.c_present = 0x4, .c_mss = 0, .c_wscale = 0, .c_synwin = 29200, .s_present = 0x17, .c_nxt = 1u, .c_tsval = 0u, .c_win = 0,
-		.mss_clamp = 1380, .isn2 = 0u, .t2 = 0u, .with_ts = 0, .rst_seq = 0u,
+		.mss_clamp = 1380, .isn2 = 0u, .t2 = 0u, .t_present = 0x0, .rst_seq = 0u,
 		.out =
 		"45000030000040004006b772c0a80102c0a80103040000500000000000000000"
 		"7002721089b900000204056401010402" },
 	{ .name = "syn_v4_mss_only", .kind = 's', .family = 4, .caddr = "192.168.1.2", .cport = 1025, .toaddr = "192.168.1.3", .toport = 80,
 		.c_present = 0x1, .c_mss = 536, .c_wscale = 0, .c_synwin = 8192, .s_present = 0x1, .c_nxt = 4294967295u, .c_tsval = 0u, .c_win = 0,
-		.mss_clamp = 0, .isn2 = 0u, .t2 = 0u, .with_ts = 0, .rst_seq = 0u,
+		.mss_clamp = 0, .isn2 = 0u, .t2 = 0u, .t_present = 0x0, .rst_seq = 0u,
 		.out =
 		"4500002c000040004006b776c0a80102c0a8010304010050fffffffe00000000"
 		"60022000f41c000002040218" },
 	{ .name = "ack3_v4_ts", .kind = 'a', .family = 4, .caddr = "10.0.0.3", .cport = 40000, .toaddr = "10.0.0.12", .toport = 8080,
 		.c_present = 0x17, .c_mss = 1460, .c_wscale = 7, .c_synwin = 64240, .s_present = 0x17, .c_nxt = 1001u, .c_tsval = 3735928559u, .c_win = 502,
-		.mss_clamp = 0, .isn2 = 4294967294u, .t2 = 825373492u, .with_ts = 1, .rst_seq = 0u,
+		.mss_clamp = 0, .isn2 = 4294967294u, .t2 = 825373492u, .t_present = 0x17, .rst_seq = 0u,
 		.out =
 		"4500003400004000400626b60a0000030a00000c9c401f90000003e9ffffffff"
 		"801001f69efb00000101080adeadbeef31323334" },
-	{ .name = "ack3_v6_no_ts", .kind = 'a', .family = 6, .caddr = "2001:db8::c", .cport = 50000, .toaddr = "2001:db8::b2", .toport = 443,
+	{ .name = "ack3_v6_target_no_ts", .kind = 'a', .family = 6, .caddr = "2001:db8::c", .cport = 50000, .toaddr = "2001:db8::b2", .toport = 443,
 		.c_present = 0x17, .c_mss = 1440, .c_wscale = 10, .c_synwin = 64800, .s_present = 0x17, .c_nxt = 77u, .c_tsval = 0u, .c_win = 64,
-		.mss_clamp = 0, .isn2 = 999u, .t2 = 0u, .with_ts = 0, .rst_seq = 0u,
+		.mss_clamp = 0, .isn2 = 999u, .t2 = 0u, .t_present = 0x7, .rst_seq = 0u,
 		.out =
 		"600000000014064020010db800000000000000000000000c20010db800000000"
 		"00000000000000b2c35001bb0000004d000003e8501000408a240000" },
+	{ .name = "ack3_v4_target_no_ws", .kind = 'a', .family = 4, .caddr = "10.0.0.3", .cport = 40002, .toaddr = "10.0.0.12", .toport = 8080,
+		.c_present = 0x17, .c_mss = 1460, .c_wscale = 7, .c_synwin = 64240, .s_present = 0x17, .c_nxt = 5000u, .c_tsval = 1u, .c_win = 502,
+		.mss_clamp = 0, .isn2 = 0u, .t2 = 2147483647u, .t_present = 0x11, .rst_seq = 0u,
+		.out =
+		"4500003400004000400626b60a0000030a00000c9c421f900000138800000001"
+		"8010fb00185200000101080a000000017fffffff" },
+	{ .name = "ack3_v4_target_no_ws_saturated", .kind = 'a', .family = 4, .caddr = "10.0.0.3", .cport = 40003, .toaddr = "10.0.0.12", .toport = 8080,
+		.c_present = 0x17, .c_mss = 1460, .c_wscale = 7, .c_synwin = 64240, .s_present = 0x17, .c_nxt = 5000u, .c_tsval = 1u, .c_win = 1000,
+		.mss_clamp = 0, .isn2 = 0u, .t2 = 2147483647u, .t_present = 0x11, .rst_seq = 0u,
+		.out =
+		"4500003400004000400626b60a0000030a00000c9c431f900000138800000001"
+		"8010ffff135200000101080a000000017fffffff" },
+	{ .name = "ack3_v4_unscaled_flow", .kind = 'a', .family = 4, .caddr = "10.0.0.3", .cport = 40004, .toaddr = "10.0.0.12", .toport = 8080,
+		.c_present = 0x5, .c_mss = 1460, .c_wscale = 0, .c_synwin = 64240, .s_present = 0x17, .c_nxt = 5000u, .c_tsval = 1u, .c_win = 29200,
+		.mss_clamp = 0, .isn2 = 0u, .t2 = 0u, .t_present = 0x1, .rst_seq = 0u,
+		.out =
+		"4500002800004000400626c20a0000030a00000c9c441f900000138800000001"
+		"501072105a580000" },
 	{ .name = "rst_v4", .kind = 'r', .family = 4, .caddr = "10.0.0.3", .cport = 40000, .toaddr = "10.0.0.11", .toport = 8080,
 		.c_present = 0x0, .c_mss = 0, .c_wscale = 0, .c_synwin = 0, .s_present = 0x0, .c_nxt = 0u, .c_tsval = 0u, .c_win = 0,
-		.mss_clamp = 0, .isn2 = 0u, .t2 = 0u, .with_ts = 0, .rst_seq = 2309737967u,
+		.mss_clamp = 0, .isn2 = 0u, .t2 = 0u, .t_present = 0x0, .rst_seq = 2309737967u,
 		.out =
 		"4500002800004000400626c30a0000030a00000b9c401f9089abcdef00000000"
 		"5004000088670000" },
 	{ .name = "rst_v6", .kind = 'r', .family = 6, .caddr = "2001:db8::c", .cport = 50000, .toaddr = "2001:db8::b1", .toport = 443,
 		.c_present = 0x0, .c_mss = 0, .c_wscale = 0, .c_synwin = 0, .s_present = 0x0, .c_nxt = 0u, .c_tsval = 0u, .c_win = 0,
-		.mss_clamp = 0, .isn2 = 0u, .t2 = 0u, .with_ts = 0, .rst_seq = 1u,
+		.mss_clamp = 0, .isn2 = 0u, .t2 = 0u, .t_present = 0x0, .rst_seq = 1u,
 		.out =
 		"600000000014064020010db800000000000000000000000c20010db800000000"
 		"00000000000000b1c35001bb0000000100000000500400008ea50000" },

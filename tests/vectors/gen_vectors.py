@@ -433,7 +433,8 @@ def builds():
     ALL = HAS_MSS | HAS_WSCALE | HAS_SACKOK | HAS_TS
     cases = [
         # name, kind, family, client, cport, to, toport, c.syn.present, mss, wscale, syn window,
-        # s.syn.present, c.nxt, c.tsval, c.win, mss_clamp, isn2, t2, with_ts, rst_seq
+        # s.syn.present, c.nxt, c.tsval, c.win, mss_clamp, isn2, t2, target (new backend's
+        # SYN-ACK options, third ACK only), rst_seq
         ("syn_v4_all_clamped", "syn", 4, "10.0.0.3", 40000, "10.0.0.12", 8080, ALL, 1460, 7, 64240,
          ALL, 1001, 0xdeadbeef, 0, 1400, 0, 0, 0, 0),
         ("syn_v4_no_ts", "syn", 4, "10.0.0.3", 40001, "10.0.0.12", 8080, ALL, 1460, 7, 64240,
@@ -445,9 +446,16 @@ def builds():
         ("syn_v4_mss_only", "syn", 4, "192.168.1.2", 1025, "192.168.1.3", 80,
          HAS_MSS, 536, 0, 8192, HAS_MSS, 0xffffffff, 0, 0, 0, 0, 0, 0, 0),
         ("ack3_v4_ts", "ack", 4, "10.0.0.3", 40000, "10.0.0.12", 8080, ALL, 1460, 7, 64240,
-         ALL, 1001, 0xdeadbeef, 502, 0, 0xfffffffe, 0x31323334, 1, 0),
-        ("ack3_v6_no_ts", "ack", 6, "2001:db8::c", 50000, "2001:db8::b2", 443, ALL, 1440, 10, 64800,
-         ALL, 77, 0, 64, 0, 999, 0, 0, 0),
+         ALL, 1001, 0xdeadbeef, 502, 0, 0xfffffffe, 0x31323334, ALL, 0),
+        ("ack3_v6_target_no_ts", "ack", 6, "2001:db8::c", 50000, "2001:db8::b2", 443, ALL, 1440, 10,
+         64800, ALL, 77, 0, 64, 0, 999, 0, HAS_MSS | HAS_WSCALE | HAS_SACKOK, 0),
+        # The new backend refused window scaling: the client's scaled window goes out unscaled.
+        ("ack3_v4_target_no_ws", "ack", 4, "10.0.0.3", 40002, "10.0.0.12", 8080, ALL, 1460, 7, 64240,
+         ALL, 5000, 1, 502, 0, 0, 0x7fffffff, HAS_MSS | HAS_TS, 0),
+        ("ack3_v4_target_no_ws_saturated", "ack", 4, "10.0.0.3", 40003, "10.0.0.12", 8080, ALL, 1460,
+         7, 64240, ALL, 5000, 1, 1000, 0, 0, 0x7fffffff, HAS_MSS | HAS_TS, 0),
+        ("ack3_v4_unscaled_flow", "ack", 4, "10.0.0.3", 40004, "10.0.0.12", 8080,
+         HAS_MSS | HAS_SACKOK, 1460, 0, 64240, ALL, 5000, 1, 29200, 0, 0, 0, HAS_MSS, 0),
         ("rst_v4", "rst", 4, "10.0.0.3", 40000, "10.0.0.11", 8080, 0, 0, 0, 0,
          0, 0, 0, 0, 0, 0, 0, 0, 0x89abcdef),
         ("rst_v6", "rst", 6, "2001:db8::c", 50000, "2001:db8::b1", 443, 0, 0, 0, 0,
@@ -455,7 +463,7 @@ def builds():
     ]
     body = "static const struct vec_build vec_builds[] VEC_UNUSED = {\n"
     for (name, kind, fam, ca, cp, ta, tp, cpres, mss, ws, synwin, spres, cnxt, ctsval, cwin,
-         clamp, isn2, t2, with_ts, rst_seq) in cases:
+         clamp, isn2, t2, target, rst_seq) in cases:
         if kind == "syn":
             granted = cpres & spres
             present = granted | (cpres & HAS_MSS)
@@ -466,19 +474,22 @@ def builds():
             p = l3(fam, ca, ta) / TCP(sport=cp, dport=tp, seq=(cnxt - 1) & 0xffffffff, ack=0,
                                       flags="S", window=synwin, options=opts_syn(present, m, ws, ctsval))
         elif kind == "ack":
-            o = [("NOP", None), ("NOP", None), ("Timestamp", (ctsval, t2))] if with_ts else []
+            o = [("NOP", None), ("NOP", None), ("Timestamp", (ctsval, t2))] if target & HAS_TS else []
+            win = cwin
+            if (cpres & spres & HAS_WSCALE) and not (target & HAS_WSCALE):
+                win = min(cwin << ws, 0xffff)
             p = l3(fam, ca, ta) / TCP(sport=cp, dport=tp, seq=cnxt, ack=(isn2 + 1) & 0xffffffff,
-                                      flags="A", window=cwin, options=o)
+                                      flags="A", window=win, options=o)
         else:
             p = l3(fam, ca, ta) / TCP(sport=cp, dport=tp, seq=rst_seq, ack=0, flags="R", window=0)
         body += ("\t{ .name = \"%s\", .kind = '%s', .family = %d, .caddr = \"%s\", .cport = %u,"
                  " .toaddr = \"%s\", .toport = %u,\n"
                  "\t\t.c_present = 0x%x, .c_mss = %u, .c_wscale = %u, .c_synwin = %u, .s_present = 0x%x,"
                  " .c_nxt = %uu, .c_tsval = %uu, .c_win = %u,\n"
-                 "\t\t.mss_clamp = %u, .isn2 = %uu, .t2 = %uu, .with_ts = %d, .rst_seq = %uu,\n"
+                 "\t\t.mss_clamp = %u, .isn2 = %uu, .t2 = %uu, .t_present = 0x%x, .rst_seq = %uu,\n"
                  "\t\t.out =\n%s },\n") % (
             name, kind[0], fam, ca, cp, ta, tp, cpres, mss, ws, synwin, spres, cnxt, ctsval, cwin,
-            clamp, isn2, t2, with_ts, rst_seq, c_hex(raw(p).hex()))
+            clamp, isn2, t2, target, rst_seq, c_hex(raw(p).hex()))
     return body + "};\n"
 
 
