@@ -1,4 +1,5 @@
 /* demo_client: the lab's TCP client; checks every reply and exits 0 only if all arrived. */
+#include "demo_bulk.h"
 #include "demo_common.h"
 
 #include <errno.h>
@@ -65,29 +66,32 @@ static struct {
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: demo_client [options] HOST [PORT]          (PORT default %d)\n"
-		"request mode (default): send \"MESSAGE i\" lines, expect \"NAME: MESSAGE i (#k)\"\n"
-		"  --count N        requests per connection (default 5; 0 = none, e.g. with --hold)\n"
-		"  --forever        requests until stdin closes or SIGINT/SIGTERM\n"
-		"  --interval MS    pause between requests (default 200)\n"
-		"  --message TEXT   request text (default \"hello\")\n"
-		"  --hold           after the requests keep the connection(s) open until stdin closes\n"
-		"                   or SIGINT/SIGTERM (stdin /dev/null: signal only); a peer close\n"
-		"                   or reset while holding is a failure\n"
-		"  --conns K        K concurrent connections, each doing the same; prints a summary\n"
-		"  --quiet | --verbose   fewer / more lines (K>1 prints replies only with --verbose)\n"
-		"bulk modes (one connection):\n"
-		"  --bulk-send BYTES   send BYTES of the test stream (--seed, default \"client\"),\n"
-		"                      half-close, expect demo_server --bulk's sha256 line; compare\n"
-		"  --bulk-recv         read until EOF (demo_server --source N); with --seed S check\n"
-		"                      every byte against the stream, with --expect-bytes N the length\n"
-		"  --gen BYTES         write BYTES of the test stream (--seed) to stdout; no network\n"
-		"common: --timeout MS (connect, each reply, bulk progress; default 5000),\n"
-		"        --bind ADDR (local address).  BYTES take K/M/G (1024-based).\n"
-		"exit status: 0 all good, 1 a failure (reply missing/wrong, timeout, reset, mismatch),\n"
-		"             2 usage\n",
-		DEMO_DEFAULT_PORT);
+	fprintf(
+	    f,
+	    "usage: demo_client [options] HOST [PORT]          (PORT default %d)\n"
+	    "request mode (default): send \"MESSAGE i\" lines, expect \"NAME: MESSAGE i (#k)\"\n"
+	    "  --count N        requests per connection (default 5; 0 = none, e.g. with --hold)\n"
+	    "  --forever        requests until stdin closes or SIGINT/SIGTERM\n"
+	    "  --interval MS    pause between requests (default 200)\n"
+	    "  --message TEXT   request text (default \"hello\")\n"
+	    "  --hold           after the requests keep the connection(s) open until stdin closes\n"
+	    "                   or SIGINT/SIGTERM (stdin /dev/null: signal only); a peer close\n"
+	    "                   or reset while holding is a failure\n"
+	    "  --conns K        K concurrent connections, each doing the same; prints a summary\n"
+	    "  --quiet | --verbose   fewer / more lines (K>1 prints replies only with --verbose)\n"
+	    "bulk modes (one connection):\n"
+	    "  --bulk-send BYTES   send BYTES of the test stream (--seed, default \"client\"),\n"
+	    "                      half-close, expect demo_server --bulk's sha256 line; compare\n"
+	    "  --bulk-recv         read until EOF (demo_server --source N); with --seed S check\n"
+	    "                      every byte against the stream, with --expect-bytes N the "
+	    "length\n"
+	    "  --gen BYTES         write BYTES of the test stream (--seed) to stdout; no network\n"
+	    "common: --timeout MS (connect, each reply, bulk progress; default 5000),\n"
+	    "        --bind ADDR (local address).  BYTES take K/M/G (1024-based).\n"
+	    "exit status: 0 all good, 1 a failure (reply missing/wrong, timeout, reset, "
+	    "mismatch),\n"
+	    "             2 usage\n",
+	    DEMO_DEFAULT_PORT);
 }
 
 /* --- connections ------------------------------------------------------------------------- */
@@ -318,7 +322,8 @@ static void conn_event(struct cconn *c, uint32_t events)
 	}
 	if (events & EPOLLOUT)
 		conn_flush(c);
-	if (c->st != ST_FAILED && c->fd >= 0 && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+	if (c->st != ST_FAILED && c->fd >= 0 &&
+	    (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
 		conn_read(c);
 }
 
@@ -389,7 +394,8 @@ static void watch_stdin(void)
 
 	if (fstat(STDIN_FILENO, &st))
 		return;
-	if (S_ISCHR(st.st_mode) && stat("/dev/null", &devnull) == 0 && st.st_rdev == devnull.st_rdev)
+	if (S_ISCHR(st.st_mode) && stat("/dev/null", &devnull) == 0 &&
+	    st.st_rdev == devnull.st_rdev)
 		return;
 	if (epoll_ctl(cl.epfd, EPOLL_CTL_ADD, STDIN_FILENO, &ev) == 0)
 		cl.watch_stdin = true;
@@ -452,7 +458,8 @@ static int run_requests(void)
 			if (evs[k].data.ptr == &cl.sigfd || evs[k].data.ptr == &cl.watch_stdin) {
 				handle_stop_sources(&evs[k], cs);
 				if (cl.stop && !cl.hold && !cl.forever) {
-					fprintf(stderr, "demo_client: interrupted (%s)\n", cl.stop_why);
+					fprintf(stderr, "demo_client: interrupted (%s)\n",
+						cl.stop_why);
 					return 1;
 				}
 				continue;
@@ -493,8 +500,8 @@ static int run_requests(void)
 	}
 	if (cl.nconns == 1) {
 		if (!cl.quiet) {
-			fprintf(stderr, "demo_client: %llu/%llu replies", (unsigned long long)answered,
-				(unsigned long long)sent);
+			fprintf(stderr, "demo_client: %llu/%llu replies",
+				(unsigned long long)answered, (unsigned long long)sent);
 			if (cs[0].switches)
 				fprintf(stderr, ", server changed %u time(s): first %s, last %s",
 					cs[0].switches, cs[0].first_server, cs[0].last_server);
@@ -567,198 +574,23 @@ static int bulk_connect(void)
 	return fd;
 }
 
-/* Wait for events on fd, or for a stop signal: 1 ready, 0 timeout, -1 signal. */
-static int bulk_wait(int fd, short events)
+static int run_bulk(void)
 {
-	struct pollfd p[2] = {{.fd = fd, .events = events}, {.fd = cl.sigfd, .events = POLLIN}};
-	int n = poll(p, 2, (int)cl.timeout_ms);
+	struct demo_bulk b = {
+	    .sigfd = cl.sigfd,
+	    .timeout_ms = cl.timeout_ms,
+	    .seed = cl.seed,
+	    .bytes = cl.bulk_send ? cl.bulk_send : cl.expect_bytes,
+	    .have_expect = cl.have_expect,
+	};
+	int rc;
 
-	if (n > 0 && p[1].revents)
-		return -1;
-	return n > 0 ? 1 : 0;
-}
-
-static double mbit(uint64_t bytes, int64_t ms)
-{
-	return ms > 0 ? (double)bytes * 8 / 1e3 / (double)ms : 0;
-}
-
-static int run_bulk_send(void)
-{
-	uint8_t *buf, digest[crypto_hash_sha256_BYTES];
-	char hex[DEMO_HEX_LEN + 1], reply[256];
-	crypto_hash_sha256_state sha;
-	uint64_t seed = demo_stream_seed(cl.seed ? cl.seed : "client"), off = 0;
-	size_t have = 0, chunk = 0, pos = 0, rlen = 0;
-	int64_t t0 = demo_now_ms();
-	ssize_t n;
-	int fd, w, rc = 1;
-
-	fd = bulk_connect();
-	if (fd < 0)
+	b.fd = bulk_connect();
+	if (b.fd < 0)
 		return 1;
-	buf = malloc(CHUNK);
-	if (!buf) {
-		close(fd);
-		return 1;
-	}
-	crypto_hash_sha256_init(&sha);
-	while (off < cl.bulk_send || pos < chunk) {
-		if (pos == chunk) {
-			chunk = cl.bulk_send - off < CHUNK ? (size_t)(cl.bulk_send - off) : CHUNK;
-			demo_stream_fill(seed, off, buf, chunk);
-			crypto_hash_sha256_update(&sha, buf, chunk);
-			off += chunk;
-			pos = 0;
-		}
-		n = write(fd, buf + pos, chunk - pos);
-		if (n > 0) {
-			pos += (size_t)n;
-			continue;
-		}
-		if (n < 0 && errno != EAGAIN) {
-			fprintf(stderr, "demo_client: bulk-send: write after %llu bytes: %s\n",
-				(unsigned long long)(off - chunk + pos), strerror(errno));
-			goto out;
-		}
-		w = bulk_wait(fd, POLLOUT);
-		if (w <= 0) {
-			fprintf(stderr, "demo_client: bulk-send: %s after %llu bytes\n",
-				w < 0 ? "interrupted" : "no progress within --timeout",
-				(unsigned long long)(off - chunk + pos));
-			goto out;
-		}
-	}
-	crypto_hash_sha256_final(&sha, digest);
-	demo_hex(digest, sizeof(digest), hex);
-	shutdown(fd, SHUT_WR);
-	for (;;) {
-		n = read(fd, reply + rlen, sizeof(reply) - 1 - rlen);
-		if (n == 0)
-			break;
-		if (n > 0) {
-			rlen += (size_t)n;
-			if (rlen == sizeof(reply) - 1)
-				break;
-			continue;
-		}
-		if (errno != EAGAIN) {
-			fprintf(stderr, "demo_client: bulk-send: reading the server's digest: %s\n",
-				strerror(errno));
-			goto out;
-		}
-		w = bulk_wait(fd, POLLIN);
-		if (w <= 0) {
-			fprintf(stderr, "demo_client: bulk-send: %s waiting for the digest\n",
-				w < 0 ? "interrupted" : "no answer within --timeout");
-			goto out;
-		}
-	}
-	reply[rlen] = '\0';
-	reply[strcspn(reply, "\r\n")] = '\0';
-	have = strlen(reply);
-	rc = have == DEMO_HEX_LEN && !strcmp(reply, hex) ? 0 : 1;
-	printf("bulk-send: %llu bytes in %.2f s (%.0f Mbit/s), sha256 %s, server %s: %s\n",
-	       (unsigned long long)cl.bulk_send, (double)(demo_now_ms() - t0) / 1000,
-	       mbit(cl.bulk_send, demo_now_ms() - t0), hex, have ? reply : "(nothing)",
-	       rc ? "MISMATCH" : "OK");
-	fflush(stdout);
-out:
-	free(buf);
-	close(fd);
+	rc = cl.bulk_send ? demo_bulk_send(&b) : demo_bulk_recv(&b);
+	close(b.fd);
 	return rc;
-}
-
-static int run_bulk_recv(void)
-{
-	uint8_t *buf, *want = NULL, digest[crypto_hash_sha256_BYTES];
-	char hex[DEMO_HEX_LEN + 1];
-	crypto_hash_sha256_state sha;
-	uint64_t seed = cl.seed ? demo_stream_seed(cl.seed) : 0, got = 0, bad_at = UINT64_MAX;
-	int64_t t0 = demo_now_ms();
-	ssize_t n, i;
-	int fd, w, rc = 1;
-
-	fd = bulk_connect();
-	if (fd < 0)
-		return 1;
-	buf = malloc(CHUNK);
-	want = malloc(CHUNK);
-	if (!buf || !want)
-		goto out;
-	crypto_hash_sha256_init(&sha);
-	for (;;) {
-		n = read(fd, buf, CHUNK);
-		if (n == 0)
-			break;
-		if (n < 0) {
-			if (errno != EAGAIN) {
-				fprintf(stderr, "demo_client: bulk-recv: read after %llu bytes: %s\n",
-					(unsigned long long)got, strerror(errno));
-				goto out;
-			}
-			w = bulk_wait(fd, POLLIN);
-			if (w <= 0) {
-				fprintf(stderr, "demo_client: bulk-recv: %s after %llu bytes\n",
-					w < 0 ? "interrupted" : "no progress within --timeout",
-					(unsigned long long)got);
-				goto out;
-			}
-			continue;
-		}
-		crypto_hash_sha256_update(&sha, buf, (size_t)n);
-		if (cl.seed && bad_at == UINT64_MAX) {
-			demo_stream_fill(seed, got, want, (size_t)n);
-			for (i = 0; i < n; i++)
-				if (buf[i] != want[i]) {
-					bad_at = got + (uint64_t)i;
-					break;
-				}
-		}
-		got += (uint64_t)n;
-	}
-	crypto_hash_sha256_final(&sha, digest);
-	demo_hex(digest, sizeof(digest), hex);
-	rc = 0;
-	if (bad_at != UINT64_MAX || (cl.have_expect && got != cl.expect_bytes))
-		rc = 1;
-	printf("bulk-recv: %llu bytes in %.2f s (%.0f Mbit/s), sha256 %s", (unsigned long long)got,
-	       (double)(demo_now_ms() - t0) / 1000, mbit(got, demo_now_ms() - t0), hex);
-	if (cl.seed) {
-		if (bad_at != UINT64_MAX)
-			printf(", stream '%s' MISMATCH at byte %llu", cl.seed,
-			       (unsigned long long)bad_at);
-		else
-			printf(", stream '%s' matches", cl.seed);
-	}
-	if (cl.have_expect)
-		printf(", expected %llu bytes: %s", (unsigned long long)cl.expect_bytes,
-		       got == cl.expect_bytes ? "OK" : "WRONG LENGTH");
-	printf("\n");
-	fflush(stdout);
-out:
-	free(buf);
-	free(want);
-	close(fd);
-	return rc;
-}
-
-static int run_gen(void)
-{
-	uint64_t seed = demo_stream_seed(cl.seed ? cl.seed : "client"), off = 0;
-	uint8_t buf[CHUNK];
-	size_t n;
-
-	while (off < cl.gen_bytes) {
-		n = cl.gen_bytes - off < CHUNK ? (size_t)(cl.gen_bytes - off) : CHUNK;
-		demo_stream_fill(seed, off, buf, n);
-		if (fwrite(buf, 1, n, stdout) != n) {
-			fprintf(stderr, "demo_client: --gen: write: %s\n", strerror(errno));
-			return 1;
-		}
-		off += n;
-	}
-	return fflush(stdout) ? 1 : 0;
 }
 
 /* --- main ---------------------------------------------------------------------------------- */
@@ -795,27 +627,41 @@ static bool opt_size(const char *name, const char *arg, uint64_t *out)
 int main(int argc, char **argv)
 {
 	enum {
-		O_COUNT = 256, O_FOREVER, O_INTERVAL, O_MESSAGE, O_HOLD, O_CONNS, O_QUIET,
-		O_VERBOSE, O_BSEND, O_BRECV, O_EXPECT, O_GEN, O_SEED, O_TIMEOUT, O_BIND, O_HELP,
+		O_COUNT = 256,
+		O_FOREVER,
+		O_INTERVAL,
+		O_MESSAGE,
+		O_HOLD,
+		O_CONNS,
+		O_QUIET,
+		O_VERBOSE,
+		O_BSEND,
+		O_BRECV,
+		O_EXPECT,
+		O_GEN,
+		O_SEED,
+		O_TIMEOUT,
+		O_BIND,
+		O_HELP,
 	};
 	static const struct option opts[] = {
-		{"count", required_argument, NULL, O_COUNT},
-		{"forever", no_argument, NULL, O_FOREVER},
-		{"interval", required_argument, NULL, O_INTERVAL},
-		{"message", required_argument, NULL, O_MESSAGE},
-		{"hold", no_argument, NULL, O_HOLD},
-		{"conns", required_argument, NULL, O_CONNS},
-		{"quiet", no_argument, NULL, O_QUIET},
-		{"verbose", no_argument, NULL, O_VERBOSE},
-		{"bulk-send", required_argument, NULL, O_BSEND},
-		{"bulk-recv", no_argument, NULL, O_BRECV},
-		{"expect-bytes", required_argument, NULL, O_EXPECT},
-		{"gen", required_argument, NULL, O_GEN},
-		{"seed", required_argument, NULL, O_SEED},
-		{"timeout", required_argument, NULL, O_TIMEOUT},
-		{"bind", required_argument, NULL, O_BIND},
-		{"help", no_argument, NULL, O_HELP},
-		{NULL, 0, NULL, 0},
+	    {"count", required_argument, NULL, O_COUNT},
+	    {"forever", no_argument, NULL, O_FOREVER},
+	    {"interval", required_argument, NULL, O_INTERVAL},
+	    {"message", required_argument, NULL, O_MESSAGE},
+	    {"hold", no_argument, NULL, O_HOLD},
+	    {"conns", required_argument, NULL, O_CONNS},
+	    {"quiet", no_argument, NULL, O_QUIET},
+	    {"verbose", no_argument, NULL, O_VERBOSE},
+	    {"bulk-send", required_argument, NULL, O_BSEND},
+	    {"bulk-recv", no_argument, NULL, O_BRECV},
+	    {"expect-bytes", required_argument, NULL, O_EXPECT},
+	    {"gen", required_argument, NULL, O_GEN},
+	    {"seed", required_argument, NULL, O_SEED},
+	    {"timeout", required_argument, NULL, O_TIMEOUT},
+	    {"bind", required_argument, NULL, O_BIND},
+	    {"help", no_argument, NULL, O_HELP},
+	    {NULL, 0, NULL, 0},
 	};
 	char portbuf[16];
 	uint64_t v;
@@ -842,7 +688,8 @@ int main(int argc, char **argv)
 			break;
 		case O_MESSAGE:
 			if (strlen(optarg) > 200 || strpbrk(optarg, "\r\n")) {
-				fprintf(stderr, "demo_client: --message: one line of at most 200 bytes\n");
+				fprintf(stderr,
+					"demo_client: --message: one line of at most 200 bytes\n");
 				return 2;
 			}
 			cl.message = optarg;
@@ -899,11 +746,12 @@ int main(int argc, char **argv)
 	}
 	modes = (cl.bulk_send > 0) + cl.bulk_recv + cl.gen;
 	if (modes > 1) {
-		fprintf(stderr, "demo_client: --bulk-send, --bulk-recv and --gen exclude each other\n");
+		fprintf(stderr,
+			"demo_client: --bulk-send, --bulk-recv and --gen exclude each other\n");
 		return 2;
 	}
 	if (cl.gen)
-		return optind == argc ? run_gen() : 2;
+		return optind == argc ? demo_gen(cl.gen_bytes, cl.seed) : 2;
 	if (optind >= argc || argc - optind > 2) {
 		usage(stderr);
 		return 2;
@@ -941,10 +789,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "demo_client: signalfd: %s\n", strerror(errno));
 		return 1;
 	}
-	if (cl.bulk_send)
-		return run_bulk_send();
-	if (cl.bulk_recv)
-		return run_bulk_recv();
+	if (cl.bulk_send || cl.bulk_recv)
+		return run_bulk();
 
 	cl.epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (cl.epfd < 0) {

@@ -1,4 +1,5 @@
-/* demo_server: the lab's TCP server; every reply names the server, so a client sees who answered. */
+/* demo_server: the lab's TCP server; every reply names the server, so a client sees who answered.
+ */
 #include "demo_common.h"
 
 #include <errno.h>
@@ -22,8 +23,8 @@ enum srv_mode {
 	MODE_SOURCE, /* --source N: send N stream bytes, then FIN */
 };
 
-#define OUT_MAX	 (4u << 20) /* stop reading a peer that does not read its replies */
-#define CHUNK	 65536
+#define OUT_MAX (4u << 20) /* stop reading a peer that does not read its replies */
+#define CHUNK	65536
 
 struct conn {
 	int fd;
@@ -52,17 +53,19 @@ static struct {
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: demo_server [--name NAME] [--listen ADDR] [--port PORT]\n"
-		"                   [--bulk | --source BYTES [--seed STR]] [--quiet]\n"
-		"  default: line mode, each request line gets \"NAME: <request> (#k)\" (k = request\n"
-		"           number on that connection)\n"
-		"  --bulk:  sink; when the peer half-closes, answer the sha256 hex of all bytes received\n"
-		"  --source BYTES: send BYTES of the test stream seeded with --seed (default NAME),\n"
-		"           then half-close; input is discarded.  BYTES takes K/M/G (1024-based)\n"
-		"  --listen ADDR: IPv4 or IPv6 address (default :: , which also takes IPv4)\n"
-		"  defaults: --name server --port %d\n",
-		DEMO_DEFAULT_PORT);
+	fprintf(
+	    f,
+	    "usage: demo_server [--name NAME] [--listen ADDR] [--port PORT]\n"
+	    "                   [--bulk | --source BYTES [--seed STR]] [--quiet]\n"
+	    "  default: line mode, each request line gets \"NAME: <request> (#k)\" (k = request\n"
+	    "           number on that connection)\n"
+	    "  --bulk:  sink; when the peer half-closes, answer the sha256 hex of all bytes "
+	    "received\n"
+	    "  --source BYTES: send BYTES of the test stream seeded with --seed (default NAME),\n"
+	    "           then half-close; input is discarded.  BYTES takes K/M/G (1024-based)\n"
+	    "  --listen ADDR: IPv4 or IPv6 address (default :: , which also takes IPv4)\n"
+	    "  defaults: --name server --port %d\n",
+	    DEMO_DEFAULT_PORT);
 }
 
 static void logc(const struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -359,7 +362,9 @@ static int listen_on(const char *addr, const char *port)
 	}
 	printf("%s: listening on %s (%s mode)\n", srv.name,
 	       demo_fmt_addr((struct sockaddr *)&ss, buf, sizeof(buf)),
-	       srv.mode == MODE_LINES ? "line" : srv.mode == MODE_SINK ? "bulk sink" : "source");
+	       srv.mode == MODE_LINES  ? "line"
+	       : srv.mode == MODE_SINK ? "bulk sink"
+				       : "source");
 	fflush(stdout);
 	return fd;
 }
@@ -379,11 +384,15 @@ static int make_signalfd(void)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"name", required_argument, NULL, 'n'},	  {"listen", required_argument, NULL, 'l'},
-		{"port", required_argument, NULL, 'p'},	  {"bulk", no_argument, NULL, 'b'},
-		{"source", required_argument, NULL, 's'}, {"seed", required_argument, NULL, 'S'},
-		{"quiet", no_argument, NULL, 'q'},	  {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"name", required_argument, NULL, 'n'},
+	    {"listen", required_argument, NULL, 'l'},
+	    {"port", required_argument, NULL, 'p'},
+	    {"bulk", no_argument, NULL, 'b'},
+	    {"source", required_argument, NULL, 's'},
+	    {"seed", required_argument, NULL, 'S'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *listen_addr = "::", *port = NULL, *seed = NULL;
 	char portbuf[16];

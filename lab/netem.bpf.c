@@ -1,4 +1,4 @@
-/* netem.bpf.c: tc (clsact) loss and reorder injector with a seeded per-CPU PRNG (no sch_netem here). */
+/* netem.bpf.c: tc (clsact) loss + reorder injector, seeded per-CPU PRNG (no sch_netem here). */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
@@ -159,7 +159,8 @@ int netem_tc(struct __sk_buff *skb)
 	stat_inc(NETEM_ST_CANDIDATE);
 
 	if (rng->gen != cfg->gen) {
-		rng->state = splitmix64(cfg->seed ^ ((__u64)(bpf_get_smp_processor_id() + 1) << 32));
+		rng->state =
+		    splitmix64(cfg->seed ^ ((__u64)(bpf_get_smp_processor_id() + 1) << 32));
 		if (!rng->state)
 			rng->state = 1;
 		rng->gen = cfg->gen;

@@ -40,18 +40,21 @@ struct netem_opts {
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: tcpmig-netem run  DEV [--ingress|--egress] [--loss PCT] [--reorder PCT]\n"
-		"                         [--delay-ms MS] [--seed N] [--tcp-data-only] [--mark M]\n"
-		"       tcpmig-netem set  DEV [--ingress|--egress] [same options: change a running one]\n"
-		"       tcpmig-netem off  DEV [--ingress|--egress]\n"
-		"       tcpmig-netem show DEV [--ingress|--egress]\n"
-		"  run: attach the tc program to DEV (clsact, handle 0x%x prio %d), then stay in the\n"
-		"       foreground re-sending delayed packets until SIGINT/SIGTERM, then detach.\n"
-		"  PCT: percent, decimals allowed (0.5).  Reordering (egress only) holds a packet back\n"
-		"  --delay-ms (default 5, decimals allowed) so later packets overtake it.  Run it in\n"
-		"  DEV's namespace (ip netns exec NS tcpmig-netem ...).\n",
-		NETEM_TC_HANDLE, NETEM_TC_PRIO);
+	fprintf(
+	    f,
+	    "usage: tcpmig-netem run  DEV [--ingress|--egress] [--loss PCT] [--reorder PCT]\n"
+	    "                         [--delay-ms MS] [--seed N] [--tcp-data-only] [--mark M]\n"
+	    "       tcpmig-netem set  DEV [--ingress|--egress] [same options: change a running "
+	    "one]\n"
+	    "       tcpmig-netem off  DEV [--ingress|--egress]\n"
+	    "       tcpmig-netem show DEV [--ingress|--egress]\n"
+	    "  run: attach the tc program to DEV (clsact, handle 0x%x prio %d), then stay in the\n"
+	    "       foreground re-sending delayed packets until SIGINT/SIGTERM, then detach.\n"
+	    "  PCT: percent, decimals allowed (0.5).  Reordering (egress only) holds a packet "
+	    "back\n"
+	    "  --delay-ms (default 5, decimals allowed) so later packets overtake it.  Run it in\n"
+	    "  DEV's namespace (ip netns exec NS tcpmig-netem ...).\n",
+	    NETEM_TC_HANDLE, NETEM_TC_PRIO);
 }
 
 static bool libbpf_mute; /* probing for a filter that may not be there: no kernel chatter */
@@ -114,9 +117,8 @@ static const char *dir_name(bool ingress)
 
 static void fmt_cfg(const struct netem_cfg *c, char *buf, size_t n)
 {
-	snprintf(buf, n, "loss %g%% reorder %g%% delay %gms seed %llu%s",
-		 c->loss_ppm / 10000.0, c->reorder_ppm / 10000.0, c->delay_us / 1000.0,
-		 (unsigned long long)c->seed,
+	snprintf(buf, n, "loss %g%% reorder %g%% delay %gms seed %llu%s", c->loss_ppm / 10000.0,
+		 c->reorder_ppm / 10000.0, c->delay_us / 1000.0, (unsigned long long)c->seed,
 		 (c->flags & NETEM_F_TCP_DATA_ONLY) ? " tcp-data-only" : "");
 }
 
@@ -157,7 +159,8 @@ static int maps_find(int ifindex, bool ingress, struct netem_maps *m)
 {
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
 			    .attach_point = ingress ? BPF_TC_INGRESS : BPF_TC_EGRESS);
-	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = NETEM_TC_HANDLE, .priority = NETEM_TC_PRIO);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = NETEM_TC_HANDLE,
+			    .priority = NETEM_TC_PRIO);
 	struct bpf_prog_info pinfo = {};
 	struct bpf_map_info minfo;
 	uint32_t ids[16], len, i;
@@ -308,7 +311,8 @@ static int tc_detach(int ifindex, bool ingress)
 {
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
 			    .attach_point = ingress ? BPF_TC_INGRESS : BPF_TC_EGRESS);
-	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = NETEM_TC_HANDLE, .priority = NETEM_TC_PRIO);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = NETEM_TC_HANDLE,
+			    .priority = NETEM_TC_PRIO);
 
 	int rc;
 
@@ -324,7 +328,8 @@ static void tc_detach_own(int ifindex, bool ingress, uint32_t prog_id)
 {
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
 			    .attach_point = ingress ? BPF_TC_INGRESS : BPF_TC_EGRESS);
-	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = NETEM_TC_HANDLE, .priority = NETEM_TC_PRIO);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = NETEM_TC_HANDLE,
+			    .priority = NETEM_TC_PRIO);
 	int rc;
 
 	libbpf_mute = true;
@@ -343,7 +348,8 @@ static int cmd_off(const struct netem_opts *o, int ifindex)
 			strerror(-rc));
 		return 1;
 	}
-	printf("%s %s: %s\n", o->dev, dir_name(o->ingress), rc ? "no injector" : "injector removed");
+	printf("%s %s: %s\n", o->dev, dir_name(o->ingress),
+	       rc ? "no injector" : "injector removed");
 	return 0;
 }
 
@@ -531,10 +537,10 @@ static void fix_ip4_csum(uint8_t *p, const struct pview *v)
 static int frame_send(const uint8_t *p, size_t len)
 {
 	struct sockaddr_ll sll = {
-		.sll_family = AF_PACKET,
-		.sll_ifindex = dl.ifindex,
-		.sll_halen = ETH_ALEN,
-		.sll_protocol = htons(get16(p + 12)),
+	    .sll_family = AF_PACKET,
+	    .sll_ifindex = dl.ifindex,
+	    .sll_halen = ETH_ALEN,
+	    .sll_protocol = htons(get16(p + 12)),
 	};
 
 	memcpy(sll.sll_addr, p, ETH_ALEN);
@@ -680,8 +686,9 @@ static int cmd_run(const struct netem_opts *o, int ifindex)
 	apply_opts(&cfg, o);
 	cfg.gen = 1;
 	if (o->ingress && cfg.reorder_ppm) {
-		fprintf(stderr, "tcpmig-netem: reordering needs --egress (packets are re-sent out of "
-				"the device); use the other side's egress\n");
+		fprintf(stderr,
+			"tcpmig-netem: reordering needs --egress (packets are re-sent out of "
+			"the device); use the other side's egress\n");
 		return 2;
 	}
 	if (o->ingress)
@@ -818,20 +825,30 @@ out:
 
 int main(int argc, char **argv)
 {
-	enum { O_INGRESS = 256, O_EGRESS, O_LOSS, O_REORDER, O_DELAY, O_SEED, O_TCPDATA, O_MARK,
-	       O_LABEL, O_HELP };
+	enum {
+		O_INGRESS = 256,
+		O_EGRESS,
+		O_LOSS,
+		O_REORDER,
+		O_DELAY,
+		O_SEED,
+		O_TCPDATA,
+		O_MARK,
+		O_LABEL,
+		O_HELP
+	};
 	static const struct option lopts[] = {
-		{"ingress", no_argument, NULL, O_INGRESS},
-		{"egress", no_argument, NULL, O_EGRESS},
-		{"loss", required_argument, NULL, O_LOSS},
-		{"reorder", required_argument, NULL, O_REORDER},
-		{"delay-ms", required_argument, NULL, O_DELAY},
-		{"seed", required_argument, NULL, O_SEED},
-		{"tcp-data-only", no_argument, NULL, O_TCPDATA},
-		{"mark", required_argument, NULL, O_MARK},
-		{"prefix-line", required_argument, NULL, O_LABEL},
-		{"help", no_argument, NULL, O_HELP},
-		{NULL, 0, NULL, 0},
+	    {"ingress", no_argument, NULL, O_INGRESS},
+	    {"egress", no_argument, NULL, O_EGRESS},
+	    {"loss", required_argument, NULL, O_LOSS},
+	    {"reorder", required_argument, NULL, O_REORDER},
+	    {"delay-ms", required_argument, NULL, O_DELAY},
+	    {"seed", required_argument, NULL, O_SEED},
+	    {"tcp-data-only", no_argument, NULL, O_TCPDATA},
+	    {"mark", required_argument, NULL, O_MARK},
+	    {"prefix-line", required_argument, NULL, O_LABEL},
+	    {"help", no_argument, NULL, O_HELP},
+	    {NULL, 0, NULL, 0},
 	};
 	struct netem_opts o = {0};
 	const char *cmd;

@@ -5,8 +5,8 @@
 #include <linux/types.h>
 
 /* tc filter identity: a fixed handle and priority, so every tool finds the same filter. */
-#define NETEM_TC_HANDLE	  0x4e45
-#define NETEM_TC_PRIO	  1
+#define NETEM_TC_HANDLE	   0x4e45
+#define NETEM_TC_PRIO	   1
 #define NETEM_DEFAULT_MARK 0x4e450001u /* skb->mark of packets the delayer sends back */
 
 /* Largest packet (from the Ethernet header) the program copies out for delaying: one GSO

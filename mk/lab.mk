@@ -1,6 +1,6 @@
 # Lab: demo client/server and the netem loss/reorder injector (tc eBPF program + loader/delayer).
 LAB_O        := $(O)/lab
-LAB_DEMO_DEP := lab/demo_common.c lab/demo_common.h
+LAB_DEMO_DEP := lab/demo_common.c lab/demo_common.h lab/demo_bulk.c lab/demo_bulk.h
 LAB_BINS     := $(LAB_O)/demo_server $(LAB_O)/demo_client $(LAB_O)/tcpmig-netem
 BPF_CFLAGS   := -O2 -g -target bpf -D__TARGET_ARCH_x86 -Wall -Wno-unused-value \
 		-I/usr/include/$(shell uname -m)-linux-gnu -I$(LAB_O)
@@ -14,7 +14,8 @@ lab: $(LAB_BINS)
 $(LAB_O)/demo_server $(LAB_O)/demo_client: $(LAB_O)/%: lab/%.c $(LAB_DEMO_DEP)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $@";)
-	$(Q)$(CC) $(CFLAGS) -o $@ $< lab/demo_common.c $(LDFLAGS) -lsodium
+	$(Q)$(CC) $(CFLAGS) -o $@ $< lab/demo_common.c $(if $(filter %demo_client,$@),lab/demo_bulk.c) \
+		$(LDFLAGS) -lsodium
 
 # BPF object -> skeleton header -> loader.  The BPF object is built with clang whatever CC is.
 $(LAB_O)/netem.bpf.o: lab/netem.bpf.c lab/netem.h
