@@ -81,7 +81,7 @@ echo "  kernel forwarding      $kern Gbit/s" >&2
 
 cat >"$T/haproxy.cfg" <<CFG
 global
-	maxconn 20000
+	maxconn 4000
 defaults
 	mode tcp
 	timeout connect 5s
@@ -96,6 +96,7 @@ CFG
 nsx gw haproxy -f "$T/haproxy.cfg" -db >"$T/haproxy.log" 2>&1 &
 HAPID=$!
 sleep 0.5
+kill -0 "$HAPID" 2>/dev/null || { echo "bench: haproxy did not start:" >&2; cat "$T/haproxy.log" >&2; }
 hap=$(run_bulk haproxy "$LAB_GW_IP4_C")
 kill "$HAPID"; wait "$HAPID" 2>/dev/null
 echo "  haproxy (tcp mode)     $hap Gbit/s" >&2
@@ -106,7 +107,7 @@ echo "  tcpmigd slow path      $slow Gbit/s (managed, not migrated)" >&2
 spl=$(run_bulk spliced "$S1" "$S2")
 echo "  tcpmigd spliced        $spl Gbit/s (migrated to server 2 before the transfer)" >&2
 
-echo "bench: $NHO handoffs on one request/response connection" >&2
+echo "bench: $NHO handoffs, one per request/response connection" >&2
 lat=$(nsx c1 python3 "$ROOT/bench/handoff_latency.py" "$S1" 11111 "$T/ctl.sock" "$S1:11111" "$S2:11111" "$NHO")
 echo "  $lat" >&2
 gw_off

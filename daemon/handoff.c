@@ -99,6 +99,67 @@ static void send_rst_to(struct flow *f, const struct tm_endpoint_cfg *ep)
 		g_cnt.crafted_rst++;
 }
 
+/*
+ * Often the only thing in flight is an acknowledgment a receiver is delaying (40 ms and more).
+ * A keep-alive-style segment (seq = next - 1, no data) is out of window for the receiver, which
+ * answers it at once with an ACK of everything it holds (RFC 9293 3.10.7.4; Linux rate-limits
+ * these per socket, tcp_invalid_ratelimit, so a second handoff within 0.5 s may still wait).
+ */
+static void solicit_acks(struct flow *f)
+{
+	struct tm_flow_state *st = &f->st;
+	struct tm_seg_spec s = { 0 };
+	uint8_t buf[128];
+	struct tm_pkt p;
+	int len;
+
+	s.family = (__u8)f->ckey.family;
+	s.flags = TM_TCP_ACK;
+	if (st->s.una != st->s.nxt) {
+		/* To the client, as the service: in the client's view already. */
+		s.saddr = f->svc->vip.addr;
+		s.sport = f->svc->vip.port;
+		s.daddr = f->ckey.saddr;
+		s.dport = f->ckey.sport;
+		s.seq = st->s.nxt - 1;
+		s.ack = st->c.nxt;
+		s.window = (__u16)st->s.win;
+		if (st->s.ts_seen && st->c.ts_seen) {
+			s.opts.present = TM_HAS_TS;
+			s.opts.tsval = st->s.tsval;
+			s.opts.tsecr = st->c.tsval;
+		}
+		len = tm_build_segment(buf, sizeof(buf), &s);
+		if (gw_send_raw(buf, len, f->ckey.family) == 0)
+			g_cnt.crafted_probe++;
+	}
+	if (st->c.una != st->c.nxt) {
+		/* To the backend, as the client: built in the client's view, then translated. */
+		struct tm_endpoint_cfg *vip = (struct tm_endpoint_cfg *)&f->svc->vip;
+
+		memset(&s, 0, sizeof(s));
+		s.family = (__u8)f->ckey.family;
+		s.flags = TM_TCP_ACK;
+		s.saddr = f->ckey.saddr;
+		s.sport = f->ckey.sport;
+		s.daddr = vip->addr;
+		s.dport = vip->port;
+		s.seq = st->c.nxt - 1;
+		s.ack = st->s.nxt;
+		s.window = 0; /* paused */
+		if (st->s.ts_seen && st->c.ts_seen) {
+			s.opts.present = TM_HAS_TS;
+			s.opts.tsval = st->c.tsval;
+			s.opts.tsecr = st->s.tsval;
+		}
+		len = tm_build_segment(buf, sizeof(buf), &s);
+		if (len > 0 && tm_pkt_parse(&p, buf, (size_t)len) == 0 &&
+		    tm_xlate_apply(&f->c2s, p.l3, (__u8 *)p.tcp, p.end, 0) == 0 &&
+		    gw_send_raw(buf, len, f->ckey.family) == 0)
+			g_cnt.crafted_probe++;
+	}
+}
+
 const char *hs_begin(struct flow *f, const struct tm_endpoint_cfg *to, struct ctl_conn *waiter)
 {
 	const struct tm_service *svc = f->svc;
@@ -143,6 +204,7 @@ const char *hs_begin(struct flow *f, const struct tm_endpoint_cfg *to, struct ct
 		f->hs.st = HS_QUIESCE;
 		f->pause = true;
 		f->hs.deadline_ns = now + (uint64_t)g_conf->quiesce_timeout_ms * 1000000ull;
+		solicit_acks(f);
 	}
 	return NULL;
 }

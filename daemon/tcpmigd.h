@@ -92,6 +92,7 @@ void conf_defaults(struct tm_config *c);
 	X(crafted_ack)                                                                        \
 	X(crafted_rst)                                                                        \
 	X(crafted_winupdate)                                                                  \
+	X(crafted_probe)                                                                      \
 	X(crafted_send_errors)                                                                \
 	X(verdict_errors)                                                                     \
 	X(ctl_requests)                                                                       \
