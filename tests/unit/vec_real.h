@@ -6,1648 +6,1842 @@
 #include "vec.h"
 
 static const struct vec_pkt vec_real[] VEC_UNUSED = {
-	{ /* C>S S seq=3031378665 ack=0 [('MSS', 1460), ('SAckOK', b''), ('Timestamp', (2197838181, 0)), ('NOP', None), ('WScale', 10)] len=0 */
+	{ /* C>S S seq=3910919915 ack=0 [('MSS', 1460), ('SAckOK', b''), ('Timestamp', (4143222826, 0)), ('NOP', None), ('WScale', 10)] len=0 */
 		.name = "v4_basic[0]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 40, .payload_len = 0,
 		.src = "10.99.0.1", .dst = "10.99.0.2",
-		.sport = 46748, .dport = 5001, .seq = 3031378665u, .ack = 0u, .flags = 0x02, .window = 64240,
-		.present = 0x17, .mss = 1460, .wscale = 10, .tsval = 2197838181u, .tsecr = 0u, .nsack = 0,
+		.sport = 43154, .dport = 5001, .seq = 3910919915u, .ack = 0u, .flags = 0x02, .window = 64240,
+		.present = 0x17, .mss = 1460, .wscale = 10, .tsval = 4143222826u, .tsecr = 0u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 22, .wscale_off = 39, .ts_off = 28, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"4500003c8d5b4000400698980a6300010a630002b69c1389b4af2ae900000000"
-		"a002faf0b21f0000020405b40402080a83005965000000000103030a" },
-	{ /* S>C SA seq=593600918 ack=3031378666 [('MSS', 1460), ('SAckOK', b''), ('Timestamp', (4184394208, 2197838181)), ('NOP', None), ('WScale', 10)] len=0 */
+		"4500003c9c924000400689610a6300010a630002a8921389e91be6eb00000000"
+		"a002faf025010000020405b40402080af6f4902a000000000103030a" },
+	{ /* S>C SA seq=1498519983 ack=3910919916 [('MSS', 1460), ('SAckOK', b''), ('Timestamp', (845790579, 4143222826)), ('NOP', None), ('WScale', 10)] len=0 */
 		.name = "v4_basic[1]", .dir = 1, .family = 4, .l3_len = 20, .tcp_hlen = 40, .payload_len = 0,
 		.src = "10.99.0.2", .dst = "10.99.0.1",
-		.sport = 5001, .dport = 46748, .seq = 593600918u, .ack = 3031378666u, .flags = 0x12, .window = 65160,
-		.present = 0x17, .mss = 1460, .wscale = 10, .tsval = 4184394208u, .tsecr = 2197838181u, .nsack = 0,
+		.sport = 5001, .dport = 43154, .seq = 1498519983u, .ack = 3910919916u, .flags = 0x12, .window = 65160,
+		.present = 0x17, .mss = 1460, .wscale = 10, .tsval = 845790579u, .tsecr = 4143222826u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 22, .wscale_off = 39, .ts_off = 28, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"4500003c00004000400625f40a6300020a6300011389b69c2361a196b4af2aea"
-		"a012fe8826350000020405b40402080af968c9e0830059650103030a" },
-	{ /* C>S A seq=3031378666 ack=593600919 [('NOP', None), ('NOP', None), ('Timestamp', (2197838181, 4184394208))] len=0 */
+		"4500003c00004000400625f40a6300020a6300011389a892595199afe91be6ec"
+		"a012fe883e7a0000020405b40402080a3269bd73f6f4902a0103030a" },
+	{ /* C>S A seq=3910919916 ack=1498519984 [('NOP', None), ('NOP', None), ('Timestamp', (4143222826, 845790579))] len=0 */
 		.name = "v4_basic[2]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 32, .payload_len = 0,
 		.src = "10.99.0.1", .dst = "10.99.0.2",
-		.sport = 46748, .dport = 5001, .seq = 3031378666u, .ack = 593600919u, .flags = 0x10, .window = 63,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 2197838181u, .tsecr = 4184394208u, .nsack = 0,
+		.sport = 43154, .dport = 5001, .seq = 3910919916u, .ack = 1498519984u, .flags = 0x10, .window = 63,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 4143222826u, .tsecr = 845790579u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"450000348d5c40004006989f0a6300010a630002b69c1389b4af2aea2361a197"
-		"8010003f534e00000101080a83005965f968c9e0" },
-	{ /* C>S PA seq=3031378666 ack=593600919 [('NOP', None), ('NOP', None), ('Timestamp', (2197838181, 4184394208))] len=24 */
+		"450000349c934000400689680a6300010a630002a8921389e91be6ec595199b0"
+		"8010003f6b9300000101080af6f4902a3269bd73" },
+	{ /* C>S PA seq=3910919916 ack=1498519984 [('NOP', None), ('NOP', None), ('Timestamp', (4143222826, 845790579))] len=24 */
 		.name = "v4_basic[3]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 32, .payload_len = 24,
 		.src = "10.99.0.1", .dst = "10.99.0.2",
-		.sport = 46748, .dport = 5001, .seq = 3031378666u, .ack = 593600919u, .flags = 0x18, .window = 63,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 2197838181u, .tsecr = 4184394208u, .nsack = 0,
+		.sport = 43154, .dport = 5001, .seq = 3910919916u, .ack = 1498519984u, .flags = 0x18, .window = 63,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 4143222826u, .tsecr = 845790579u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"4500004c8d5d4000400698860a6300010a630002b69c1389b4af2aea2361a197"
-		"8018003f3c4000000101080a83005965f968c9e0474554202f7463706d696720"
+		"4500004c9c9440004006894f0a6300010a630002a8921389e91be6ec595199b0"
+		"8018003f548500000101080af6f4902a3269bd73474554202f7463706d696720"
 		"485454502f312e300d0a0d0a" },
-	{ /* S>C A seq=593600919 ack=3031378690 [('NOP', None), ('NOP', None), ('Timestamp', (4184394208, 2197838181))] len=0 */
+	{ /* S>C A seq=1498519984 ack=3910919940 [('NOP', None), ('NOP', None), ('Timestamp', (845790579, 4143222826))] len=0 */
 		.name = "v4_basic[4]", .dir = 1, .family = 4, .l3_len = 20, .tcp_hlen = 32, .payload_len = 0,
 		.src = "10.99.0.2", .dst = "10.99.0.1",
-		.sport = 5001, .dport = 46748, .seq = 593600919u, .ack = 3031378690u, .flags = 0x10, .window = 64,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 4184394208u, .tsecr = 2197838181u, .nsack = 0,
+		.sport = 5001, .dport = 43154, .seq = 1498519984u, .ack = 3910919940u, .flags = 0x10, .window = 64,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 845790579u, .tsecr = 4143222826u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"45000034ce664000400657950a6300020a6300011389b69c2361a197b4af2b02"
-		"80100040533500000101080af968c9e083005965" },
-	{ /* C>S FA seq=3031378690 ack=593600919 [('NOP', None), ('NOP', None), ('Timestamp', (2197838231, 4184394208))] len=0 */
+		"45000034522940004006d3d20a6300020a6300011389a892595199b0e91be704"
+		"801000406b7a00000101080a3269bd73f6f4902a" },
+	{ /* C>S FA seq=3910919940 ack=1498519984 [('NOP', None), ('NOP', None), ('Timestamp', (4143222876, 845790579))] len=0 */
 		.name = "v4_basic[5]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 32, .payload_len = 0,
 		.src = "10.99.0.1", .dst = "10.99.0.2",
-		.sport = 46748, .dport = 5001, .seq = 3031378690u, .ack = 593600919u, .flags = 0x11, .window = 63,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 2197838231u, .tsecr = 4184394208u, .nsack = 0,
+		.sport = 43154, .dport = 5001, .seq = 3910919940u, .ack = 1498519984u, .flags = 0x11, .window = 63,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 4143222876u, .tsecr = 845790579u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"450000348d5e40004006989d0a6300010a630002b69c1389b4af2b022361a197"
-		"8011003f530300000101080a83005997f968c9e0" },
-	{ /* S>C A seq=593600919 ack=3031378691 [('NOP', None), ('NOP', None), ('Timestamp', (4184394301, 2197838231))] len=0 */
+		"450000349c954000400689660a6300010a630002a8921389e91be704595199b0"
+		"8011003f6b4800000101080af6f4905c3269bd73" },
+	{ /* S>C A seq=1498519984 ack=3910919941 [('NOP', None), ('NOP', None), ('Timestamp', (845790672, 4143222876))] len=0 */
 		.name = "v4_basic[6]", .dir = 1, .family = 4, .l3_len = 20, .tcp_hlen = 32, .payload_len = 0,
 		.src = "10.99.0.2", .dst = "10.99.0.1",
-		.sport = 5001, .dport = 46748, .seq = 593600919u, .ack = 3031378691u, .flags = 0x10, .window = 64,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 4184394301u, .tsecr = 2197838231u, .nsack = 0,
+		.sport = 5001, .dport = 43154, .seq = 1498519984u, .ack = 3910919941u, .flags = 0x10, .window = 64,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 845790672u, .tsecr = 4143222876u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"45000034ce674000400657940a6300020a6300011389b69c2361a197b4af2b03"
-		"8010004052a500000101080af968ca3d83005997" },
-	{ /* S>C PA seq=593600919 ack=3031378691 [('NOP', None), ('NOP', None), ('Timestamp', (4184394309, 2197838231))] len=13 */
+		"45000034522a40004006d3d10a6300020a6300011389a892595199b0e91be705"
+		"801000406aea00000101080a3269bdd0f6f4905c" },
+	{ /* S>C PA seq=1498519984 ack=3910919941 [('NOP', None), ('NOP', None), ('Timestamp', (845790679, 4143222876))] len=13 */
 		.name = "v4_basic[7]", .dir = 1, .family = 4, .l3_len = 20, .tcp_hlen = 32, .payload_len = 13,
 		.src = "10.99.0.2", .dst = "10.99.0.1",
-		.sport = 5001, .dport = 46748, .seq = 593600919u, .ack = 3031378691u, .flags = 0x18, .window = 64,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 4184394309u, .tsecr = 2197838231u, .nsack = 0,
+		.sport = 5001, .dport = 43154, .seq = 1498519984u, .ack = 3910919941u, .flags = 0x18, .window = 64,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 845790679u, .tsecr = 4143222876u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"45000041ce684000400657860a6300020a6300011389b69c2361a197b4af2b03"
-		"801800403b7a00000101080af968ca4583005997676f74203234206279746573"
+		"45000041522b40004006d3c30a6300020a6300011389a892595199b0e91be705"
+		"8018004053c000000101080a3269bdd7f6f4905c676f74203234206279746573"
 		"0a" },
-	{ /* C>S A seq=3031378691 ack=593600932 [('NOP', None), ('NOP', None), ('Timestamp', (2197838282, 4184394309))] len=0 */
+	{ /* C>S A seq=3910919941 ack=1498519997 [('NOP', None), ('NOP', None), ('Timestamp', (4143222926, 845790679))] len=0 */
 		.name = "v4_basic[8]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 32, .payload_len = 0,
 		.src = "10.99.0.1", .dst = "10.99.0.2",
-		.sport = 46748, .dport = 5001, .seq = 3031378691u, .ack = 593600932u, .flags = 0x10, .window = 63,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 2197838282u, .tsecr = 4184394309u, .nsack = 0,
+		.sport = 43154, .dport = 5001, .seq = 3910919941u, .ack = 1498519997u, .flags = 0x10, .window = 63,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 4143222926u, .tsecr = 845790679u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"450000348d5f40004006989c0a6300010a630002b69c1389b4af2b032361a1a4"
-		"8010003f525e00000101080a830059caf968ca45" },
-	{ /* S>C FA seq=593600932 ack=3031378691 [('NOP', None), ('NOP', None), ('Timestamp', (4184394359, 2197838282))] len=0 */
+		"450000349c964000400689650a6300010a630002a8921389e91be705595199bd"
+		"8010003f6aa500000101080af6f4908e3269bdd7" },
+	{ /* S>C FA seq=1498519997 ack=3910919941 [('NOP', None), ('NOP', None), ('Timestamp', (845790729, 4143222926))] len=0 */
 		.name = "v4_basic[9]", .dir = 1, .family = 4, .l3_len = 20, .tcp_hlen = 32, .payload_len = 0,
 		.src = "10.99.0.2", .dst = "10.99.0.1",
-		.sport = 5001, .dport = 46748, .seq = 593600932u, .ack = 3031378691u, .flags = 0x11, .window = 64,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 4184394359u, .tsecr = 2197838282u, .nsack = 0,
+		.sport = 5001, .dport = 43154, .seq = 1498519997u, .ack = 3910919941u, .flags = 0x11, .window = 64,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 845790729u, .tsecr = 4143222926u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"45000034ce694000400657920a6300020a6300011389b69c2361a1a4b4af2b03"
-		"80110040522a00000101080af968ca77830059ca" },
-	{ /* C>S A seq=3031378691 ack=593600933 [('NOP', None), ('NOP', None), ('Timestamp', (2197838332, 4184394359))] len=0 */
+		"45000034522c40004006d3cf0a6300020a6300011389a892595199bde91be705"
+		"801100406a7100000101080a3269be09f6f4908e" },
+	{ /* C>S A seq=3910919941 ack=1498519998 [('NOP', None), ('NOP', None), ('Timestamp', (4143222976, 845790729))] len=0 */
 		.name = "v4_basic[10]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 32, .payload_len = 0,
 		.src = "10.99.0.1", .dst = "10.99.0.2",
-		.sport = 46748, .dport = 5001, .seq = 3031378691u, .ack = 593600933u, .flags = 0x10, .window = 63,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 2197838332u, .tsecr = 4184394359u, .nsack = 0,
+		.sport = 43154, .dport = 5001, .seq = 3910919941u, .ack = 1498519998u, .flags = 0x10, .window = 63,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 4143222976u, .tsecr = 845790729u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"450000348d6040004006989b0a6300010a630002b69c1389b4af2b032361a1a5"
-		"8010003f51f900000101080a830059fcf968ca77" },
-	{ /* C>S S seq=1897781771 ack=0 [('MSS', 1460), ('SAckOK', b''), ('Timestamp', (1694214641, 0)), ('NOP', None), ('WScale', 10)] len=0 */
+		"450000349c974000400689640a6300010a630002a8921389e91be705595199be"
+		"8010003f6a4000000101080af6f490c03269be09" },
+	{ /* C>S S seq=2143253528 ack=0 [('MSS', 1460), ('SAckOK', b''), ('Timestamp', (804836359, 0)), ('NOP', None), ('WScale', 10)] len=0 */
 		.name = "v4_ipopt[0]", .dir = 0, .family = 4, .l3_len = 28, .tcp_hlen = 40, .payload_len = 0,
 		.src = "10.99.0.1", .dst = "10.99.0.2",
-		.sport = 35670, .dport = 5002, .seq = 1897781771u, .ack = 0u, .flags = 0x02, .window = 64240,
-		.present = 0x17, .mss = 1460, .wscale = 10, .tsval = 1694214641u, .tsecr = 0u, .nsack = 0,
+		.sport = 37936, .dport = 5002, .seq = 2143253528u, .ack = 0u, .flags = 0x02, .window = 64240,
+		.present = 0x17, .mss = 1460, .wscale = 10, .tsval = 804836359u, .tsecr = 0u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 22, .wscale_off = 39, .ts_off = 28, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"4700004471b140004006aba50a6300010a63000201940400000101008b56138a"
-		"711dda0b00000000a002faf03f4d0000020405b40402080a64fba9f100000000"
+		"47000044daae4000400642a80a6300010a63000201940400000101009430138a"
+		"7fbf741800000000a002faf098b10000020405b40402080a2ff8d40700000000"
 		"0103030a" },
-	{ /* S>C SA seq=3196251679 ack=1897781772 [('MSS', 1460), ('SAckOK', b''), ('Timestamp', (4143893643, 1694214641)), ('NOP', None), ('WScale', 10)] len=0 */
+	{ /* S>C SA seq=1856949630 ack=2143253529 [('MSS', 1460), ('SAckOK', b''), ('Timestamp', (801805853, 804836359)), ('NOP', None), ('WScale', 10)] len=0 */
 		.name = "v4_ipopt[1]", .dir = 1, .family = 4, .l3_len = 20, .tcp_hlen = 40, .payload_len = 0,
 		.src = "10.99.0.2", .dst = "10.99.0.1",
-		.sport = 5002, .dport = 35670, .seq = 3196251679u, .ack = 1897781772u, .flags = 0x12, .window = 65160,
-		.present = 0x17, .mss = 1460, .wscale = 10, .tsval = 4143893643u, .tsecr = 1694214641u, .nsack = 0,
+		.sport = 5002, .dport = 37936, .seq = 1856949630u, .ack = 2143253529u, .flags = 0x12, .window = 65160,
+		.present = 0x17, .mss = 1460, .wscale = 10, .tsval = 801805853u, .tsecr = 804836359u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 22, .wscale_off = 39, .ts_off = 28, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"4500003c00004000400625f40a6300020a630001138a8b56be82ee1f711dda0c"
-		"a012fe88cb760000020405b40402080af6fecc8b64fba9f10103030a" },
-	{ /* C>S A seq=1897781772 ack=3196251680 [('NOP', None), ('NOP', None), ('Timestamp', (1694214641, 4143893643))] len=0 */
+		"4500003c00004000400625f40a6300020a630001138a94306eaecd7e7fbf7419"
+		"a012fe8892f30000020405b40402080a2fca961d2ff8d4070103030a" },
+	{ /* C>S A seq=2143253529 ack=1856949631 [('NOP', None), ('NOP', None), ('Timestamp', (804836359, 801805853))] len=0 */
 		.name = "v4_ipopt[2]", .dir = 0, .family = 4, .l3_len = 28, .tcp_hlen = 32, .payload_len = 0,
 		.src = "10.99.0.1", .dst = "10.99.0.2",
-		.sport = 35670, .dport = 5002, .seq = 1897781772u, .ack = 3196251680u, .flags = 0x10, .window = 63,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 1694214641u, .tsecr = 4143893643u, .nsack = 0,
+		.sport = 37936, .dport = 5002, .seq = 2143253529u, .ack = 1856949631u, .flags = 0x10, .window = 63,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 804836359u, .tsecr = 801805853u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"4700003c71b240004006abac0a6300010a63000201940400000101008b56138a"
-		"711dda0cbe82ee208010003ff88f00000101080a64fba9f1f6fecc8b" },
-	{ /* C>S PA seq=1897781772 ack=3196251680 [('NOP', None), ('NOP', None), ('Timestamp', (1694214641, 4143893643))] len=24 */
+		"4700003cdaaf4000400642af0a6300010a63000201940400000101009430138a"
+		"7fbf74196eaecd7f8010003fc00c00000101080a2ff8d4072fca961d" },
+	{ /* C>S PA seq=2143253529 ack=1856949631 [('NOP', None), ('NOP', None), ('Timestamp', (804836359, 801805853))] len=24 */
 		.name = "v4_ipopt[3]", .dir = 0, .family = 4, .l3_len = 28, .tcp_hlen = 32, .payload_len = 24,
 		.src = "10.99.0.1", .dst = "10.99.0.2",
-		.sport = 35670, .dport = 5002, .seq = 1897781772u, .ack = 3196251680u, .flags = 0x18, .window = 63,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 1694214641u, .tsecr = 4143893643u, .nsack = 0,
+		.sport = 37936, .dport = 5002, .seq = 2143253529u, .ack = 1856949631u, .flags = 0x18, .window = 63,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 804836359u, .tsecr = 801805853u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"4700005471b340004006ab930a6300010a63000201940400000101008b56138a"
-		"711dda0cbe82ee208018003fe18100000101080a64fba9f1f6fecc8b47455420"
+		"47000054dab04000400642960a6300010a63000201940400000101009430138a"
+		"7fbf74196eaecd7f8018003fa8fe00000101080a2ff8d4072fca961d47455420"
 		"2f7463706d696720485454502f312e300d0a0d0a" },
-	{ /* S>C A seq=3196251680 ack=1897781796 [('NOP', None), ('NOP', None), ('Timestamp', (4143893643, 1694214641))] len=0 */
+	{ /* S>C A seq=1856949631 ack=2143253553 [('NOP', None), ('NOP', None), ('Timestamp', (801805853, 804836359))] len=0 */
 		.name = "v4_ipopt[4]", .dir = 1, .family = 4, .l3_len = 20, .tcp_hlen = 32, .payload_len = 0,
 		.src = "10.99.0.2", .dst = "10.99.0.1",
-		.sport = 5002, .dport = 35670, .seq = 3196251680u, .ack = 1897781796u, .flags = 0x10, .window = 64,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 4143893643u, .tsecr = 1694214641u, .nsack = 0,
+		.sport = 5002, .dport = 37936, .seq = 1856949631u, .ack = 2143253553u, .flags = 0x10, .window = 64,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 801805853u, .tsecr = 804836359u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"45000034fc314000400629ca0a6300020a630001138a8b56be82ee20711dda24"
-		"80100040f87600000101080af6fecc8b64fba9f1" },
-	{ /* C>S FA seq=1897781796 ack=3196251680 [('NOP', None), ('NOP', None), ('Timestamp', (1694214691, 4143893643))] len=0 */
+		"45000034dbe3400040064a180a6300020a630001138a94306eaecd7f7fbf7431"
+		"80100040bff300000101080a2fca961d2ff8d407" },
+	{ /* C>S FA seq=2143253553 ack=1856949631 [('NOP', None), ('NOP', None), ('Timestamp', (804836409, 801805853))] len=0 */
 		.name = "v4_ipopt[5]", .dir = 0, .family = 4, .l3_len = 28, .tcp_hlen = 32, .payload_len = 0,
 		.src = "10.99.0.1", .dst = "10.99.0.2",
-		.sport = 35670, .dport = 5002, .seq = 1897781796u, .ack = 3196251680u, .flags = 0x11, .window = 63,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 1694214691u, .tsecr = 4143893643u, .nsack = 0,
+		.sport = 37936, .dport = 5002, .seq = 2143253553u, .ack = 1856949631u, .flags = 0x11, .window = 63,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 804836409u, .tsecr = 801805853u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"4700003c71b440004006abaa0a6300010a63000201940400000101008b56138a"
-		"711dda24be82ee208011003ff84400000101080a64fbaa23f6fecc8b" },
-	{ /* S>C A seq=3196251680 ack=1897781797 [('NOP', None), ('NOP', None), ('Timestamp', (4143893736, 1694214691))] len=0 */
+		"4700003cdab14000400642ad0a6300010a63000201940400000101009430138a"
+		"7fbf74316eaecd7f8011003fbfc100000101080a2ff8d4392fca961d" },
+	{ /* S>C A seq=1856949631 ack=2143253554 [('NOP', None), ('NOP', None), ('Timestamp', (801805946, 804836409))] len=0 */
 		.name = "v4_ipopt[6]", .dir = 1, .family = 4, .l3_len = 20, .tcp_hlen = 32, .payload_len = 0,
 		.src = "10.99.0.2", .dst = "10.99.0.1",
-		.sport = 5002, .dport = 35670, .seq = 3196251680u, .ack = 1897781797u, .flags = 0x10, .window = 64,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 4143893736u, .tsecr = 1694214691u, .nsack = 0,
+		.sport = 5002, .dport = 37936, .seq = 1856949631u, .ack = 2143253554u, .flags = 0x10, .window = 64,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 801805946u, .tsecr = 804836409u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"45000034fc324000400629c90a6300020a630001138a8b56be82ee20711dda25"
-		"80100040f7e600000101080af6fecce864fbaa23" },
-	{ /* S>C PA seq=3196251680 ack=1897781797 [('NOP', None), ('NOP', None), ('Timestamp', (4143893744, 1694214691))] len=13 */
+		"45000034dbe4400040064a170a6300020a630001138a94306eaecd7f7fbf7432"
+		"80100040bf6300000101080a2fca967a2ff8d439" },
+	{ /* S>C PA seq=1856949631 ack=2143253554 [('NOP', None), ('NOP', None), ('Timestamp', (801805953, 804836409))] len=13 */
 		.name = "v4_ipopt[7]", .dir = 1, .family = 4, .l3_len = 20, .tcp_hlen = 32, .payload_len = 13,
 		.src = "10.99.0.2", .dst = "10.99.0.1",
-		.sport = 5002, .dport = 35670, .seq = 3196251680u, .ack = 1897781797u, .flags = 0x18, .window = 64,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 4143893744u, .tsecr = 1694214691u, .nsack = 0,
+		.sport = 5002, .dport = 37936, .seq = 1856949631u, .ack = 2143253554u, .flags = 0x18, .window = 64,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 801805953u, .tsecr = 804836409u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"45000041fc334000400629bb0a6300020a630001138a8b56be82ee20711dda25"
-		"80180040e0bb00000101080af6feccf064fbaa23676f74203234206279746573"
+		"45000041dbe5400040064a090a6300020a630001138a94306eaecd7f7fbf7432"
+		"80180040a83900000101080a2fca96812ff8d439676f74203234206279746573"
 		"0a" },
-	{ /* C>S A seq=1897781797 ack=3196251693 [('NOP', None), ('NOP', None), ('Timestamp', (1694214742, 4143893744))] len=0 */
+	{ /* C>S A seq=2143253554 ack=1856949644 [('NOP', None), ('NOP', None), ('Timestamp', (804836459, 801805953))] len=0 */
 		.name = "v4_ipopt[8]", .dir = 0, .family = 4, .l3_len = 28, .tcp_hlen = 32, .payload_len = 0,
 		.src = "10.99.0.1", .dst = "10.99.0.2",
-		.sport = 35670, .dport = 5002, .seq = 1897781797u, .ack = 3196251693u, .flags = 0x10, .window = 63,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 1694214742u, .tsecr = 4143893744u, .nsack = 0,
+		.sport = 37936, .dport = 5002, .seq = 2143253554u, .ack = 1856949644u, .flags = 0x10, .window = 63,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 804836459u, .tsecr = 801805953u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"4700003c71b540004006aba90a6300010a63000201940400000101008b56138a"
-		"711dda25be82ee2d8010003ff79f00000101080a64fbaa56f6feccf0" },
-	{ /* S>C FA seq=3196251693 ack=1897781797 [('NOP', None), ('NOP', None), ('Timestamp', (4143893794, 1694214742))] len=0 */
+		"4700003cdab24000400642ac0a6300010a63000201940400000101009430138a"
+		"7fbf74326eaecd8c8010003fbf1e00000101080a2ff8d46b2fca9681" },
+	{ /* S>C FA seq=1856949644 ack=2143253554 [('NOP', None), ('NOP', None), ('Timestamp', (801806004, 804836459))] len=0 */
 		.name = "v4_ipopt[9]", .dir = 1, .family = 4, .l3_len = 20, .tcp_hlen = 32, .payload_len = 0,
 		.src = "10.99.0.2", .dst = "10.99.0.1",
-		.sport = 5002, .dport = 35670, .seq = 3196251693u, .ack = 1897781797u, .flags = 0x11, .window = 64,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 4143893794u, .tsecr = 1694214742u, .nsack = 0,
+		.sport = 5002, .dport = 37936, .seq = 1856949644u, .ack = 2143253554u, .flags = 0x11, .window = 64,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 801806004u, .tsecr = 804836459u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"45000034fc344000400629c70a6300020a630001138a8b56be82ee2d711dda25"
-		"80110040f76b00000101080af6fecd2264fbaa56" },
-	{ /* C>S A seq=1897781797 ack=3196251694 [('NOP', None), ('NOP', None), ('Timestamp', (1694214792, 4143893794))] len=0 */
+		"45000034dbe6400040064a150a6300020a630001138a94306eaecd8c7fbf7432"
+		"80110040bee900000101080a2fca96b42ff8d46b" },
+	{ /* C>S A seq=2143253554 ack=1856949645 [('NOP', None), ('NOP', None), ('Timestamp', (804836510, 801806004))] len=0 */
 		.name = "v4_ipopt[10]", .dir = 0, .family = 4, .l3_len = 28, .tcp_hlen = 32, .payload_len = 0,
 		.src = "10.99.0.1", .dst = "10.99.0.2",
-		.sport = 35670, .dport = 5002, .seq = 1897781797u, .ack = 3196251694u, .flags = 0x10, .window = 63,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 1694214792u, .tsecr = 4143893794u, .nsack = 0,
+		.sport = 37936, .dport = 5002, .seq = 2143253554u, .ack = 1856949645u, .flags = 0x10, .window = 63,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 804836510u, .tsecr = 801806004u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"4700003c71b640004006aba80a6300010a63000201940400000101008b56138a"
-		"711dda25be82ee2e8010003ff73a00000101080a64fbaa88f6fecd22" },
-	{ /* C>S S seq=1632010627 ack=0 [('MSS', 1440), ('SAckOK', b''), ('Timestamp', (252280869, 0)), ('NOP', None), ('WScale', 10)] len=0 */
+		"4700003cdab34000400642ab0a6300010a63000201940400000101009430138a"
+		"7fbf74326eaecd8d8010003fbeb700000101080a2ff8d49e2fca96b4" },
+	{ /* C>S S seq=2738126718 ack=0 [('MSS', 1440), ('SAckOK', b''), ('Timestamp', (3496032244, 0)), ('NOP', None), ('WScale', 10)] len=0 */
 		.name = "v6_basic[0]", .dir = 0, .family = 6, .l3_len = 40, .tcp_hlen = 40, .payload_len = 0,
 		.src = "fd99::1", .dst = "fd99::2",
-		.sport = 43964, .dport = 5003, .seq = 1632010627u, .ack = 0u, .flags = 0x02, .window = 64800,
-		.present = 0x17, .mss = 1440, .wscale = 10, .tsval = 252280869u, .tsecr = 0u, .nsack = 0,
+		.sport = 34768, .dport = 5003, .seq = 2738126718u, .ack = 0u, .flags = 0x02, .window = 64800,
+		.present = 0x17, .mss = 1440, .wscale = 10, .tsval = 3496032244u, .tsecr = 0u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 22, .wscale_off = 39, .ts_off = 28, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"600d446a00280640fd990000000000000000000000000001fd99000000000000"
-		"0000000000000002abbc138b6146818300000000a002fd201e7a0000020405a0"
-		"0402080a0f098025000000000103030a" },
-	{ /* S>C SA seq=1754577993 ack=1632010628 [('MSS', 1440), ('SAckOK', b''), ('Timestamp', (4141891130, 252280869)), ('NOP', None), ('WScale', 10)] len=0 */
+		"6000b6b100280640fd990000000000000000000000000001fd99000000000000"
+		"000000000000000287d0138ba3347f7e00000000a002fd2089550000020405a0"
+		"0402080ad06137f4000000000103030a" },
+	{ /* S>C SA seq=4051505755 ack=2738126719 [('MSS', 1440), ('SAckOK', b''), ('Timestamp', (536261102, 3496032244)), ('NOP', None), ('WScale', 10)] len=0 */
 		.name = "v6_basic[1]", .dir = 1, .family = 6, .l3_len = 40, .tcp_hlen = 40, .payload_len = 0,
 		.src = "fd99::2", .dst = "fd99::1",
-		.sport = 5003, .dport = 43964, .seq = 1754577993u, .ack = 1632010628u, .flags = 0x12, .window = 64260,
-		.present = 0x17, .mss = 1440, .wscale = 10, .tsval = 4141891130u, .tsecr = 252280869u, .nsack = 0,
+		.sport = 5003, .dport = 34768, .seq = 4051505755u, .ack = 2738126719u, .flags = 0x12, .window = 64260,
+		.present = 0x17, .mss = 1440, .wscale = 10, .tsval = 536261102u, .tsecr = 3496032244u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 22, .wscale_off = 39, .ts_off = 28, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"600f283700280640fd990000000000000000000000000002fd99000000000000"
-		"0000000000000001138babbc6894bc4961468184a012fb04c68b0000020405a0"
-		"0402080af6e03e3a0f0980250103030a" },
-	{ /* C>S A seq=1632010628 ack=1754577994 [('NOP', None), ('NOP', None), ('Timestamp', (252280869, 4141891130))] len=0 */
+		"600270ce00280640fd990000000000000000000000000002fd99000000000000"
+		"0000000000000001138b87d0f17d125ba3347f7fa012fb04b5a20000020405a0"
+		"0402080a1ff6b1eed06137f40103030a" },
+	{ /* C>S A seq=2738126719 ack=4051505756 [('NOP', None), ('NOP', None), ('Timestamp', (3496032245, 536261102))] len=0 */
 		.name = "v6_basic[2]", .dir = 0, .family = 6, .l3_len = 40, .tcp_hlen = 32, .payload_len = 0,
 		.src = "fd99::1", .dst = "fd99::2",
-		.sport = 43964, .dport = 5003, .seq = 1632010628u, .ack = 1754577994u, .flags = 0x10, .window = 64,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 252280869u, .tsecr = 4141891130u, .nsack = 0,
+		.sport = 34768, .dport = 5003, .seq = 2738126719u, .ack = 4051505756u, .flags = 0x10, .window = 64,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 3496032245u, .tsecr = 536261102u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"600d446a00200640fd990000000000000000000000000001fd99000000000000"
-		"0000000000000002abbc138b614681846894bc4a80100040f00b00000101080a"
-		"0f098025f6e03e3a" },
-	{ /* C>S PA seq=1632010628 ack=1754577994 [('NOP', None), ('NOP', None), ('Timestamp', (252280870, 4141891130))] len=24 */
+		"6000b6b100200640fd990000000000000000000000000001fd99000000000000"
+		"000000000000000287d0138ba3347f7ff17d125c80100040df2100000101080a"
+		"d06137f51ff6b1ee" },
+	{ /* C>S PA seq=2738126719 ack=4051505756 [('NOP', None), ('NOP', None), ('Timestamp', (3496032245, 536261102))] len=24 */
 		.name = "v6_basic[3]", .dir = 0, .family = 6, .l3_len = 40, .tcp_hlen = 32, .payload_len = 24,
 		.src = "fd99::1", .dst = "fd99::2",
-		.sport = 43964, .dport = 5003, .seq = 1632010628u, .ack = 1754577994u, .flags = 0x18, .window = 64,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 252280870u, .tsecr = 4141891130u, .nsack = 0,
+		.sport = 34768, .dport = 5003, .seq = 2738126719u, .ack = 4051505756u, .flags = 0x18, .window = 64,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 3496032245u, .tsecr = 536261102u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"600d446a00380640fd990000000000000000000000000001fd99000000000000"
-		"0000000000000002abbc138b614681846894bc4a80180040d8fc00000101080a"
-		"0f098026f6e03e3a474554202f7463706d696720485454502f312e300d0a0d0a" },
-	{ /* S>C A seq=1754577994 ack=1632010652 [('NOP', None), ('NOP', None), ('Timestamp', (4141891131, 252280870))] len=0 */
+		"6000b6b100380640fd990000000000000000000000000001fd99000000000000"
+		"000000000000000287d0138ba3347f7ff17d125c80180040c81300000101080a"
+		"d06137f51ff6b1ee474554202f7463706d696720485454502f312e300d0a0d0a" },
+	{ /* S>C A seq=4051505756 ack=2738126743 [('NOP', None), ('NOP', None), ('Timestamp', (536261102, 3496032245))] len=0 */
 		.name = "v6_basic[4]", .dir = 1, .family = 6, .l3_len = 40, .tcp_hlen = 32, .payload_len = 0,
 		.src = "fd99::2", .dst = "fd99::1",
-		.sport = 5003, .dport = 43964, .seq = 1754577994u, .ack = 1632010652u, .flags = 0x10, .window = 63,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 4141891131u, .tsecr = 252280870u, .nsack = 0,
+		.sport = 5003, .dport = 34768, .seq = 4051505756u, .ack = 2738126743u, .flags = 0x10, .window = 63,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 536261102u, .tsecr = 3496032245u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"600f283700200640fd990000000000000000000000000002fd99000000000000"
-		"0000000000000001138babbc6894bc4a6146819c8010003feff200000101080a"
-		"f6e03e3b0f098026" },
-	{ /* C>S FA seq=1632010652 ack=1754577994 [('NOP', None), ('NOP', None), ('Timestamp', (252280920, 4141891131))] len=0 */
+		"600270ce00200640fd990000000000000000000000000002fd99000000000000"
+		"0000000000000001138b87d0f17d125ca3347f978010003fdf0a00000101080a"
+		"1ff6b1eed06137f5" },
+	{ /* C>S FA seq=2738126743 ack=4051505756 [('NOP', None), ('NOP', None), ('Timestamp', (3496032295, 536261102))] len=0 */
 		.name = "v6_basic[5]", .dir = 0, .family = 6, .l3_len = 40, .tcp_hlen = 32, .payload_len = 0,
 		.src = "fd99::1", .dst = "fd99::2",
-		.sport = 43964, .dport = 5003, .seq = 1632010652u, .ack = 1754577994u, .flags = 0x11, .window = 64,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 252280920u, .tsecr = 4141891131u, .nsack = 0,
+		.sport = 34768, .dport = 5003, .seq = 2738126743u, .ack = 4051505756u, .flags = 0x11, .window = 64,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 3496032295u, .tsecr = 536261102u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"600d446a00200640fd990000000000000000000000000001fd99000000000000"
-		"0000000000000002abbc138b6146819c6894bc4a80110040efbe00000101080a"
-		"0f098058f6e03e3b" },
-	{ /* S>C A seq=1754577994 ack=1632010653 [('NOP', None), ('NOP', None), ('Timestamp', (4141891223, 252280920))] len=0 */
+		"6000b6b100200640fd990000000000000000000000000001fd99000000000000"
+		"000000000000000287d0138ba3347f97f17d125c80110040ded600000101080a"
+		"d06138271ff6b1ee" },
+	{ /* S>C A seq=4051505756 ack=2738126744 [('NOP', None), ('NOP', None), ('Timestamp', (536261196, 3496032295))] len=0 */
 		.name = "v6_basic[6]", .dir = 1, .family = 6, .l3_len = 40, .tcp_hlen = 32, .payload_len = 0,
 		.src = "fd99::2", .dst = "fd99::1",
-		.sport = 5003, .dport = 43964, .seq = 1754577994u, .ack = 1632010653u, .flags = 0x10, .window = 63,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 4141891223u, .tsecr = 252280920u, .nsack = 0,
+		.sport = 5003, .dport = 34768, .seq = 4051505756u, .ack = 2738126744u, .flags = 0x10, .window = 63,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 536261196u, .tsecr = 3496032295u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"600f283700200640fd990000000000000000000000000002fd99000000000000"
-		"0000000000000001138babbc6894bc4a6146819d8010003fef6300000101080a"
-		"f6e03e970f098058" },
-	{ /* S>C PA seq=1754577994 ack=1632010653 [('NOP', None), ('NOP', None), ('Timestamp', (4141891231, 252280920))] len=13 */
+		"600270ce00200640fd990000000000000000000000000002fd99000000000000"
+		"0000000000000001138b87d0f17d125ca3347f988010003fde7900000101080a"
+		"1ff6b24cd0613827" },
+	{ /* S>C PA seq=4051505756 ack=2738126744 [('NOP', None), ('NOP', None), ('Timestamp', (536261202, 3496032295))] len=13 */
 		.name = "v6_basic[7]", .dir = 1, .family = 6, .l3_len = 40, .tcp_hlen = 32, .payload_len = 13,
 		.src = "fd99::2", .dst = "fd99::1",
-		.sport = 5003, .dport = 43964, .seq = 1754577994u, .ack = 1632010653u, .flags = 0x18, .window = 63,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 4141891231u, .tsecr = 252280920u, .nsack = 0,
+		.sport = 5003, .dport = 34768, .seq = 4051505756u, .ack = 2738126744u, .flags = 0x18, .window = 63,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 536261202u, .tsecr = 3496032295u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"600f2837002d0640fd990000000000000000000000000002fd99000000000000"
-		"0000000000000001138babbc6894bc4a6146819d8018003fd83800000101080a"
-		"f6e03e9f0f098058676f742032342062797465730a" },
-	{ /* C>S A seq=1632010653 ack=1754578007 [('NOP', None), ('NOP', None), ('Timestamp', (252280970, 4141891231))] len=0 */
+		"600270ce002d0640fd990000000000000000000000000002fd99000000000000"
+		"0000000000000001138b87d0f17d125ca3347f988018003fc75000000101080a"
+		"1ff6b252d0613827676f742032342062797465730a" },
+	{ /* C>S A seq=2738126744 ack=4051505769 [('NOP', None), ('NOP', None), ('Timestamp', (3496032345, 536261202))] len=0 */
 		.name = "v6_basic[8]", .dir = 0, .family = 6, .l3_len = 40, .tcp_hlen = 32, .payload_len = 0,
 		.src = "fd99::1", .dst = "fd99::2",
-		.sport = 43964, .dport = 5003, .seq = 1632010653u, .ack = 1754578007u, .flags = 0x10, .window = 64,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 252280970u, .tsecr = 4141891231u, .nsack = 0,
+		.sport = 34768, .dport = 5003, .seq = 2738126744u, .ack = 4051505769u, .flags = 0x10, .window = 64,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 3496032345u, .tsecr = 536261202u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"600d446a00200640fd990000000000000000000000000001fd99000000000000"
-		"0000000000000002abbc138b6146819d6894bc5780100040ef1b00000101080a"
-		"0f09808af6e03e9f" },
-	{ /* S>C FA seq=1754578007 ack=1632010653 [('NOP', None), ('NOP', None), ('Timestamp', (4141891281, 252280970))] len=0 */
+		"6000b6b100200640fd990000000000000000000000000001fd99000000000000"
+		"000000000000000287d0138ba3347f98f17d126980100040de3300000101080a"
+		"d06138591ff6b252" },
+	{ /* S>C FA seq=4051505769 ack=2738126744 [('NOP', None), ('NOP', None), ('Timestamp', (536261252, 3496032345))] len=0 */
 		.name = "v6_basic[9]", .dir = 1, .family = 6, .l3_len = 40, .tcp_hlen = 32, .payload_len = 0,
 		.src = "fd99::2", .dst = "fd99::1",
-		.sport = 5003, .dport = 43964, .seq = 1754578007u, .ack = 1632010653u, .flags = 0x11, .window = 63,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 4141891281u, .tsecr = 252280970u, .nsack = 0,
+		.sport = 5003, .dport = 34768, .seq = 4051505769u, .ack = 2738126744u, .flags = 0x11, .window = 63,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 536261252u, .tsecr = 3496032345u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"600f283700200640fd990000000000000000000000000002fd99000000000000"
-		"0000000000000001138babbc6894bc576146819d8011003feee900000101080a"
-		"f6e03ed10f09808a" },
-	{ /* C>S A seq=1632010653 ack=1754578008 [('NOP', None), ('NOP', None), ('Timestamp', (252281020, 4141891281))] len=0 */
+		"600270ce00200640fd990000000000000000000000000002fd99000000000000"
+		"0000000000000001138b87d0f17d1269a3347f988011003fde0100000101080a"
+		"1ff6b284d0613859" },
+	{ /* C>S A seq=2738126744 ack=4051505770 [('NOP', None), ('NOP', None), ('Timestamp', (3496032395, 536261252))] len=0 */
 		.name = "v6_basic[10]", .dir = 0, .family = 6, .l3_len = 40, .tcp_hlen = 32, .payload_len = 0,
 		.src = "fd99::1", .dst = "fd99::2",
-		.sport = 43964, .dport = 5003, .seq = 1632010653u, .ack = 1754578008u, .flags = 0x10, .window = 64,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 252281020u, .tsecr = 4141891281u, .nsack = 0,
+		.sport = 34768, .dport = 5003, .seq = 2738126744u, .ack = 4051505770u, .flags = 0x10, .window = 64,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 3496032395u, .tsecr = 536261252u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"600d446a00200640fd990000000000000000000000000001fd99000000000000"
-		"0000000000000002abbc138b6146819d6894bc5880100040eeb600000101080a"
-		"0f0980bcf6e03ed1" },
-	{ /* C>S S seq=1012540947 ack=0 [('MSS', 1440), ('SAckOK', b''), ('Timestamp', (3072403990, 0)), ('NOP', None), ('WScale', 10)] len=0 */
+		"6000b6b100200640fd990000000000000000000000000001fd99000000000000"
+		"000000000000000287d0138ba3347f98f17d126a80100040ddce00000101080a"
+		"d061388b1ff6b284" },
+	{ /* C>S S seq=2208465722 ack=0 [('MSS', 1440), ('SAckOK', b''), ('Timestamp', (890805534, 0)), ('NOP', None), ('WScale', 10)] len=0 */
 		.name = "v6_exthdr[0]", .dir = 0, .family = 6, .l3_len = 56, .tcp_hlen = 40, .payload_len = 0,
 		.src = "fd99::1", .dst = "fd99::2",
-		.sport = 45916, .dport = 5004, .seq = 1012540947u, .ack = 0u, .flags = 0x02, .window = 64800,
-		.present = 0x17, .mss = 1440, .wscale = 10, .tsval = 3072403990u, .tsecr = 0u, .nsack = 0,
+		.sport = 43626, .dport = 5004, .seq = 2208465722u, .ack = 0u, .flags = 0x02, .window = 64800,
+		.present = 0x17, .mss = 1440, .wscale = 10, .tsval = 890805534u, .tsecr = 0u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 22, .wscale_off = 39, .ts_off = 28, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"600f93f900380040fd990000000000000000000000000001fd99000000000000"
-		"00000000000000023c000104000000000600010400000000b35c138c3c5a2613"
-		"00000000a002fd20452c0000020405a00402080ab7212a16000000000103030a" },
-	{ /* S>C SA seq=1882816358 ack=1012540948 [('MSS', 1440), ('SAckOK', b''), ('Timestamp', (27575652, 3072403990)), ('NOP', None), ('WScale', 10)] len=0 */
+		"6005674a00380040fd990000000000000000000000000001fd99000000000000"
+		"00000000000000023c000104000000000600010400000000aa6a138c83a2833a"
+		"00000000a002fd20b8af0000020405a00402080a35189d1e000000000103030a" },
+	{ /* S>C SA seq=520178130 ack=2208465723 [('MSS', 1440), ('SAckOK', b''), ('Timestamp', (2230229736, 890805534)), ('NOP', None), ('WScale', 10)] len=0 */
 		.name = "v6_exthdr[1]", .dir = 1, .family = 6, .l3_len = 40, .tcp_hlen = 40, .payload_len = 0,
 		.src = "fd99::2", .dst = "fd99::1",
-		.sport = 5004, .dport = 45916, .seq = 1882816358u, .ack = 1012540948u, .flags = 0x12, .window = 64260,
-		.present = 0x17, .mss = 1440, .wscale = 10, .tsval = 27575652u, .tsecr = 3072403990u, .nsack = 0,
+		.sport = 5004, .dport = 43626, .seq = 520178130u, .ack = 2208465723u, .flags = 0x12, .window = 64260,
+		.present = 0x17, .mss = 1440, .wscale = 10, .tsval = 2230229736u, .tsecr = 890805534u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 22, .wscale_off = 39, .ts_off = 28, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"6006555200280640fd990000000000000000000000000002fd99000000000000"
-		"0000000000000001138cb35c70397f663c5a2614a012fb04908e0000020405a0"
-		"0402080a01a4c564b7212a160103030a" },
-	{ /* C>S A seq=1012540948 ack=1882816359 [('NOP', None), ('NOP', None), ('Timestamp', (3072403990, 27575652))] len=0 */
+		"6005ca9200280640fd990000000000000000000000000002fd99000000000000"
+		"0000000000000001138caa6a1f0149d283a2833ba012fb0432100000020405a0"
+		"0402080a84ee9ae835189d1e0103030a" },
+	{ /* C>S A seq=2208465723 ack=520178131 [('NOP', None), ('NOP', None), ('Timestamp', (890805534, 2230229736))] len=0 */
 		.name = "v6_exthdr[2]", .dir = 0, .family = 6, .l3_len = 56, .tcp_hlen = 32, .payload_len = 0,
 		.src = "fd99::1", .dst = "fd99::2",
-		.sport = 45916, .dport = 5004, .seq = 1012540948u, .ack = 1882816359u, .flags = 0x10, .window = 64,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 3072403990u, .tsecr = 27575652u, .nsack = 0,
+		.sport = 43626, .dport = 5004, .seq = 2208465723u, .ack = 520178131u, .flags = 0x10, .window = 64,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 890805534u, .tsecr = 2230229736u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"600f93f900300040fd990000000000000000000000000001fd99000000000000"
-		"00000000000000023c000104000000000600010400000000b35c138c3c5a2614"
-		"70397f6780100040ba0e00000101080ab7212a1601a4c564" },
-	{ /* C>S PA seq=1012540948 ack=1882816359 [('NOP', None), ('NOP', None), ('Timestamp', (3072403990, 27575652))] len=24 */
+		"6005674a00300040fd990000000000000000000000000001fd99000000000000"
+		"00000000000000023c000104000000000600010400000000aa6a138c83a2833b"
+		"1f0149d3801000405b9000000101080a35189d1e84ee9ae8" },
+	{ /* C>S PA seq=2208465723 ack=520178131 [('NOP', None), ('NOP', None), ('Timestamp', (890805534, 2230229736))] len=24 */
 		.name = "v6_exthdr[3]", .dir = 0, .family = 6, .l3_len = 56, .tcp_hlen = 32, .payload_len = 24,
 		.src = "fd99::1", .dst = "fd99::2",
-		.sport = 45916, .dport = 5004, .seq = 1012540948u, .ack = 1882816359u, .flags = 0x18, .window = 64,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 3072403990u, .tsecr = 27575652u, .nsack = 0,
+		.sport = 43626, .dport = 5004, .seq = 2208465723u, .ack = 520178131u, .flags = 0x18, .window = 64,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 890805534u, .tsecr = 2230229736u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"600f93f900480040fd990000000000000000000000000001fd99000000000000"
-		"00000000000000023c000104000000000600010400000000b35c138c3c5a2614"
-		"70397f6780180040a30000000101080ab7212a1601a4c564474554202f746370"
+		"6005674a00480040fd990000000000000000000000000001fd99000000000000"
+		"00000000000000023c000104000000000600010400000000aa6a138c83a2833b"
+		"1f0149d380180040448200000101080a35189d1e84ee9ae8474554202f746370"
 		"6d696720485454502f312e300d0a0d0a" },
-	{ /* S>C A seq=1882816359 ack=1012540972 [('NOP', None), ('NOP', None), ('Timestamp', (27575652, 3072403990))] len=0 */
+	{ /* S>C A seq=520178131 ack=2208465747 [('NOP', None), ('NOP', None), ('Timestamp', (2230229736, 890805534))] len=0 */
 		.name = "v6_exthdr[4]", .dir = 1, .family = 6, .l3_len = 40, .tcp_hlen = 32, .payload_len = 0,
 		.src = "fd99::2", .dst = "fd99::1",
-		.sport = 5004, .dport = 45916, .seq = 1882816359u, .ack = 1012540972u, .flags = 0x10, .window = 63,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 27575652u, .tsecr = 3072403990u, .nsack = 0,
+		.sport = 5004, .dport = 43626, .seq = 520178131u, .ack = 2208465747u, .flags = 0x10, .window = 63,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 2230229736u, .tsecr = 890805534u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"6006555200200640fd990000000000000000000000000002fd99000000000000"
-		"0000000000000001138cb35c70397f673c5a262c8010003fb9f700000101080a"
-		"01a4c564b7212a16" },
-	{ /* C>S FA seq=1012540972 ack=1882816359 [('NOP', None), ('NOP', None), ('Timestamp', (3072404040, 27575652))] len=0 */
+		"6005ca9200200640fd990000000000000000000000000002fd99000000000000"
+		"0000000000000001138caa6a1f0149d383a283538010003f5b7900000101080a"
+		"84ee9ae835189d1e" },
+	{ /* C>S FA seq=2208465747 ack=520178131 [('NOP', None), ('NOP', None), ('Timestamp', (890805584, 2230229736))] len=0 */
 		.name = "v6_exthdr[5]", .dir = 0, .family = 6, .l3_len = 56, .tcp_hlen = 32, .payload_len = 0,
 		.src = "fd99::1", .dst = "fd99::2",
-		.sport = 45916, .dport = 5004, .seq = 1012540972u, .ack = 1882816359u, .flags = 0x11, .window = 64,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 3072404040u, .tsecr = 27575652u, .nsack = 0,
+		.sport = 43626, .dport = 5004, .seq = 2208465747u, .ack = 520178131u, .flags = 0x11, .window = 64,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 890805584u, .tsecr = 2230229736u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"600f93f900300040fd990000000000000000000000000001fd99000000000000"
-		"00000000000000023c000104000000000600010400000000b35c138c3c5a262c"
-		"70397f6780110040b9c300000101080ab7212a4801a4c564" },
-	{ /* S>C A seq=1882816359 ack=1012540973 [('NOP', None), ('NOP', None), ('Timestamp', (27575746, 3072404040))] len=0 */
+		"6005674a00300040fd990000000000000000000000000001fd99000000000000"
+		"00000000000000023c000104000000000600010400000000aa6a138c83a28353"
+		"1f0149d3801100405b4500000101080a35189d5084ee9ae8" },
+	{ /* S>C A seq=520178131 ack=2208465748 [('NOP', None), ('NOP', None), ('Timestamp', (2230229830, 890805584))] len=0 */
 		.name = "v6_exthdr[6]", .dir = 1, .family = 6, .l3_len = 40, .tcp_hlen = 32, .payload_len = 0,
 		.src = "fd99::2", .dst = "fd99::1",
-		.sport = 5004, .dport = 45916, .seq = 1882816359u, .ack = 1012540973u, .flags = 0x10, .window = 63,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 27575746u, .tsecr = 3072404040u, .nsack = 0,
+		.sport = 5004, .dport = 43626, .seq = 520178131u, .ack = 2208465748u, .flags = 0x10, .window = 63,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 2230229830u, .tsecr = 890805584u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"6006555200200640fd990000000000000000000000000002fd99000000000000"
-		"0000000000000001138cb35c70397f673c5a262d8010003fb96600000101080a"
-		"01a4c5c2b7212a48" },
-	{ /* S>C PA seq=1882816359 ack=1012540973 [('NOP', None), ('NOP', None), ('Timestamp', (27575752, 3072404040))] len=13 */
+		"6005ca9200200640fd990000000000000000000000000002fd99000000000000"
+		"0000000000000001138caa6a1f0149d383a283548010003f5ae800000101080a"
+		"84ee9b4635189d50" },
+	{ /* S>C PA seq=520178131 ack=2208465748 [('NOP', None), ('NOP', None), ('Timestamp', (2230229836, 890805584))] len=13 */
 		.name = "v6_exthdr[7]", .dir = 1, .family = 6, .l3_len = 40, .tcp_hlen = 32, .payload_len = 13,
 		.src = "fd99::2", .dst = "fd99::1",
-		.sport = 5004, .dport = 45916, .seq = 1882816359u, .ack = 1012540973u, .flags = 0x18, .window = 63,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 27575752u, .tsecr = 3072404040u, .nsack = 0,
+		.sport = 5004, .dport = 43626, .seq = 520178131u, .ack = 2208465748u, .flags = 0x18, .window = 63,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 2230229836u, .tsecr = 890805584u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"60065552002d0640fd990000000000000000000000000002fd99000000000000"
-		"0000000000000001138cb35c70397f673c5a262d8018003fa23d00000101080a"
-		"01a4c5c8b7212a48676f742032342062797465730a" },
-	{ /* C>S A seq=1012540973 ack=1882816372 [('NOP', None), ('NOP', None), ('Timestamp', (3072404090, 27575752))] len=0 */
+		"6005ca92002d0640fd990000000000000000000000000002fd99000000000000"
+		"0000000000000001138caa6a1f0149d383a283548018003f43bf00000101080a"
+		"84ee9b4c35189d50676f742032342062797465730a" },
+	{ /* C>S A seq=2208465748 ack=520178144 [('NOP', None), ('NOP', None), ('Timestamp', (890805634, 2230229836))] len=0 */
 		.name = "v6_exthdr[8]", .dir = 0, .family = 6, .l3_len = 56, .tcp_hlen = 32, .payload_len = 0,
 		.src = "fd99::1", .dst = "fd99::2",
-		.sport = 45916, .dport = 5004, .seq = 1012540973u, .ack = 1882816372u, .flags = 0x10, .window = 64,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 3072404090u, .tsecr = 27575752u, .nsack = 0,
+		.sport = 43626, .dport = 5004, .seq = 2208465748u, .ack = 520178144u, .flags = 0x10, .window = 64,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 890805634u, .tsecr = 2230229836u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"600f93f900300040fd990000000000000000000000000001fd99000000000000"
-		"00000000000000023c000104000000000600010400000000b35c138c3c5a262d"
-		"70397f7480100040b92000000101080ab7212a7a01a4c5c8" },
-	{ /* S>C FA seq=1882816372 ack=1012540973 [('NOP', None), ('NOP', None), ('Timestamp', (27575803, 3072404090))] len=0 */
+		"6005674a00300040fd990000000000000000000000000001fd99000000000000"
+		"00000000000000023c000104000000000600010400000000aa6a138c83a28354"
+		"1f0149e0801000405aa200000101080a35189d8284ee9b4c" },
+	{ /* S>C FA seq=520178144 ack=2208465748 [('NOP', None), ('NOP', None), ('Timestamp', (2230229887, 890805634))] len=0 */
 		.name = "v6_exthdr[9]", .dir = 1, .family = 6, .l3_len = 40, .tcp_hlen = 32, .payload_len = 0,
 		.src = "fd99::2", .dst = "fd99::1",
-		.sport = 5004, .dport = 45916, .seq = 1882816372u, .ack = 1012540973u, .flags = 0x11, .window = 63,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 27575803u, .tsecr = 3072404090u, .nsack = 0,
+		.sport = 5004, .dport = 43626, .seq = 520178144u, .ack = 2208465748u, .flags = 0x11, .window = 63,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 2230229887u, .tsecr = 890805634u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"6006555200200640fd990000000000000000000000000002fd99000000000000"
-		"0000000000000001138cb35c70397f743c5a262d8011003fb8ed00000101080a"
-		"01a4c5fbb7212a7a" },
-	{ /* C>S A seq=1012540973 ack=1882816373 [('NOP', None), ('NOP', None), ('Timestamp', (3072404141, 27575803))] len=0 */
+		"6005ca9200200640fd990000000000000000000000000002fd99000000000000"
+		"0000000000000001138caa6a1f0149e083a283548011003f5a6f00000101080a"
+		"84ee9b7f35189d82" },
+	{ /* C>S A seq=2208465748 ack=520178145 [('NOP', None), ('NOP', None), ('Timestamp', (890805685, 2230229887))] len=0 */
 		.name = "v6_exthdr[10]", .dir = 0, .family = 6, .l3_len = 56, .tcp_hlen = 32, .payload_len = 0,
 		.src = "fd99::1", .dst = "fd99::2",
-		.sport = 45916, .dport = 5004, .seq = 1012540973u, .ack = 1882816373u, .flags = 0x10, .window = 64,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 3072404141u, .tsecr = 27575803u, .nsack = 0,
+		.sport = 43626, .dport = 5004, .seq = 2208465748u, .ack = 520178145u, .flags = 0x10, .window = 64,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 890805685u, .tsecr = 2230229887u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"600f93f900300040fd990000000000000000000000000001fd99000000000000"
-		"00000000000000023c000104000000000600010400000000b35c138c3c5a262d"
-		"70397f7580100040b8b900000101080ab7212aad01a4c5fb" },
-	{ /* C>S S seq=3317217951 ack=0 [('MSS', 1460), ('SAckOK', b''), ('Timestamp', (572773138, 0)), ('NOP', None), ('WScale', 10)] len=0 */
+		"6005674a00300040fd990000000000000000000000000001fd99000000000000"
+		"00000000000000023c000104000000000600010400000000aa6a138c83a28354"
+		"1f0149e1801000405a3b00000101080a35189db584ee9b7f" },
+	{ /* C>S S seq=1766209425 ack=0 [('MSS', 1460), ('SAckOK', b''), ('Timestamp', (3453664116, 0)), ('NOP', None), ('WScale', 10)] len=0 */
 		.name = "v4_sack_ts[0]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 40, .payload_len = 0,
 		.src = "10.99.0.1", .dst = "10.99.0.2",
-		.sport = 60214, .dport = 5005, .seq = 3317217951u, .ack = 0u, .flags = 0x02, .window = 64240,
-		.present = 0x17, .mss = 1460, .wscale = 10, .tsval = 572773138u, .tsecr = 0u, .nsack = 0,
+		.sport = 58908, .dport = 5005, .seq = 1766209425u, .ack = 0u, .flags = 0x02, .window = 64240,
+		.present = 0x17, .mss = 1460, .wscale = 10, .tsval = 3453664116u, .tsecr = 0u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 22, .wscale_off = 39, .ts_off = 28, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"4500003c8d7440004006987f0a6300010a630002eb36138dc5b8ba9f00000000"
-		"a002faf0c3f10000020405b40402080a2223d312000000000103030a" },
-	{ /* S>C SA seq=304878485 ack=3317217952 [('MSS', 1460), ('SAckOK', b''), ('Timestamp', (471017085, 572773138)), ('NOP', None), ('WScale', 10)] len=0 */
+		"4500003c04514000400621a30a6300010a630002e61c138d6946379100000000"
+		"a002faf014730000020405b40402080acddabb74000000000103030a" },
+	{ /* S>C SA seq=3306567003 ack=1766209426 [('MSS', 1460), ('SAckOK', b''), ('Timestamp', (1018020812, 3453664116)), ('NOP', None), ('WScale', 10)] len=0 */
 		.name = "v4_sack_ts[1]", .dir = 1, .family = 4, .l3_len = 20, .tcp_hlen = 40, .payload_len = 0,
 		.src = "10.99.0.2", .dst = "10.99.0.1",
-		.sport = 5005, .dport = 60214, .seq = 304878485u, .ack = 3317217952u, .flags = 0x12, .window = 65160,
-		.present = 0x17, .mss = 1460, .wscale = 10, .tsval = 471017085u, .tsecr = 572773138u, .nsack = 0,
+		.sport = 5005, .dport = 58908, .seq = 3306567003u, .ack = 1766209426u, .flags = 0x12, .window = 65160,
+		.present = 0x17, .mss = 1460, .wscale = 10, .tsval = 1018020812u, .tsecr = 3453664116u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 22, .wscale_off = 39, .ts_off = 28, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"4500003c00004000400625f40a6300020a630001138deb36122c1395c5b8baa0"
-		"a012fe8857f70000020405b40402080a1c13267d2223d3120103030a" },
-	{ /* C>S A seq=3317217952 ack=304878486 [('NOP', None), ('NOP', None), ('Timestamp', (572773138, 471017085))] len=0 */
+		"4500003c00004000400625f40a6300020a630001138de61cc516355b69463792"
+		"a012fe8815de0000020405b40402080a3cadc3cccddabb740103030a" },
+	{ /* C>S A seq=1766209426 ack=3306567004 [('NOP', None), ('NOP', None), ('Timestamp', (3453664116, 1018020812))] len=0 */
 		.name = "v4_sack_ts[2]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 32, .payload_len = 0,
 		.src = "10.99.0.1", .dst = "10.99.0.2",
-		.sport = 60214, .dport = 5005, .seq = 3317217952u, .ack = 304878486u, .flags = 0x10, .window = 63,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 572773138u, .tsecr = 471017085u, .nsack = 0,
+		.sport = 58908, .dport = 5005, .seq = 1766209426u, .ack = 3306567004u, .flags = 0x10, .window = 63,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 3453664116u, .tsecr = 1018020812u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"450000348d754000400698860a6300010a630002eb36138dc5b8baa0122c1396"
-		"8010003f851000000101080a2223d3121c13267d" },
-	{ /* C>S PA seq=3317217952 ack=304878486 [('NOP', None), ('NOP', None), ('Timestamp', (572773138, 471017085))] len=31 */
+		"4500003404524000400621aa0a6300010a630002e61c138d69463792c516355c"
+		"8010003f42f700000101080acddabb743cadc3cc" },
+	{ /* C>S PA seq=1766209426 ack=3306567004 [('NOP', None), ('NOP', None), ('Timestamp', (3453664116, 1018020812))] len=31 */
 		.name = "v4_sack_ts[3]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 32, .payload_len = 31,
 		.src = "10.99.0.1", .dst = "10.99.0.2",
-		.sport = 60214, .dport = 5005, .seq = 3317217952u, .ack = 304878486u, .flags = 0x18, .window = 63,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 572773138u, .tsecr = 471017085u, .nsack = 0,
+		.sport = 58908, .dport = 5005, .seq = 1766209426u, .ack = 3306567004u, .flags = 0x18, .window = 63,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 3453664116u, .tsecr = 1018020812u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"450000538d764000400698660a6300010a630002eb36138dc5b8baa0122c1396"
-		"8018003ff8d800000101080a2223d3121c13267d736567312d44524f50312d78"
+		"45000053045340004006218a0a6300010a630002e61c138d69463792c516355c"
+		"8018003fb6bf00000101080acddabb743cadc3cc736567312d44524f50312d78"
 		"78787878787878787878787878787878787878" },
-	{ /* S>C A seq=304878486 ack=3317217983 [('NOP', None), ('NOP', None), ('Timestamp', (471017085, 572773138))] len=0 */
+	{ /* S>C A seq=3306567004 ack=1766209457 [('NOP', None), ('NOP', None), ('Timestamp', (1018020812, 3453664116))] len=0 */
 		.name = "v4_sack_ts[4]", .dir = 1, .family = 4, .l3_len = 20, .tcp_hlen = 32, .payload_len = 0,
 		.src = "10.99.0.2", .dst = "10.99.0.1",
-		.sport = 5005, .dport = 60214, .seq = 304878486u, .ack = 3317217983u, .flags = 0x10, .window = 64,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 471017085u, .tsecr = 572773138u, .nsack = 0,
+		.sport = 5005, .dport = 58908, .seq = 3306567004u, .ack = 1766209457u, .flags = 0x10, .window = 64,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 1018020812u, .tsecr = 3453664116u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"450000343dd840004006e8230a6300020a630001138deb36122c1396c5b8babf"
-		"8010004084f000000101080a1c13267d2223d312" },
-	{ /* C>S PA seq=3317217983 ack=304878486 [('NOP', None), ('NOP', None), ('Timestamp', (572773140, 471017085))] len=31 */
+		"4500003415264000400610d60a6300020a630001138de61cc516355c694637b1"
+		"8010004042d700000101080a3cadc3cccddabb74" },
+	{ /* C>S PA seq=1766209457 ack=3306567004 [('NOP', None), ('NOP', None), ('Timestamp', (3453664118, 1018020812))] len=31 */
 		.name = "v4_sack_ts[5]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 32, .payload_len = 31,
 		.src = "10.99.0.1", .dst = "10.99.0.2",
-		.sport = 60214, .dport = 5005, .seq = 3317217983u, .ack = 304878486u, .flags = 0x18, .window = 63,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 572773140u, .tsecr = 471017085u, .nsack = 0,
+		.sport = 58908, .dport = 5005, .seq = 1766209457u, .ack = 3306567004u, .flags = 0x18, .window = 63,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 3453664118u, .tsecr = 1018020812u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"450000538d774000400698650a6300010a630002eb36138dc5b8babf122c1396"
-		"8018003ff8b500000101080a2223d3141c13267d736567322d44524f50322d78"
+		"4500005304544000400621890a6300010a630002e61c138d694637b1c516355c"
+		"8018003fb69c00000101080acddabb763cadc3cc736567322d44524f50322d78"
 		"78787878787878787878787878787878787878" },
-	{ /* C>S PA seq=3317218014 ack=304878486 [('NOP', None), ('NOP', None), ('Timestamp', (572773142, 471017085))] len=31 */
+	{ /* C>S PA seq=1766209488 ack=3306567004 [('NOP', None), ('NOP', None), ('Timestamp', (3453664120, 1018020812))] len=31 */
 		.name = "v4_sack_ts[6]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 32, .payload_len = 31,
 		.src = "10.99.0.1", .dst = "10.99.0.2",
-		.sport = 60214, .dport = 5005, .seq = 3317218014u, .ack = 304878486u, .flags = 0x18, .window = 63,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 572773142u, .tsecr = 471017085u, .nsack = 0,
+		.sport = 58908, .dport = 5005, .seq = 1766209488u, .ack = 3306567004u, .flags = 0x18, .window = 63,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 3453664120u, .tsecr = 1018020812u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"450000538d784000400698640a6300010a630002eb36138dc5b8bade122c1396"
-		"8018003ff89200000101080a2223d3161c13267d736567332d44524f50332d78"
+		"4500005304554000400621880a6300010a630002e61c138d694637d0c516355c"
+		"8018003fb67900000101080acddabb783cadc3cc736567332d44524f50332d78"
 		"78787878787878787878787878787878787878" },
-	{ /* S>C A seq=304878486 ack=3317217983 [('NOP', None), ('NOP', None), ('Timestamp', (471017089, 572773138)), ('NOP', None), ('NOP', None), ('SAck', (3317218014, 3317218045))] len=0 */
+	{ /* S>C A seq=3306567004 ack=1766209457 [('NOP', None), ('NOP', None), ('Timestamp', (1018020816, 3453664116)), ('NOP', None), ('NOP', None), ('SAck', (1766209488, 1766209519))] len=0 */
 		.name = "v4_sack_ts[7]", .dir = 1, .family = 4, .l3_len = 20, .tcp_hlen = 44, .payload_len = 0,
 		.src = "10.99.0.2", .dst = "10.99.0.1",
-		.sport = 5005, .dport = 60214, .seq = 304878486u, .ack = 3317217983u, .flags = 0x10, .window = 64,
-		.present = 0x18, .mss = 0, .wscale = 0, .tsval = 471017089u, .tsecr = 572773138u, .nsack = 1,
-		.sack = { { 3317218014u, 3317218045u } },
+		.sport = 5005, .dport = 58908, .seq = 3306567004u, .ack = 1766209457u, .flags = 0x10, .window = 64,
+		.present = 0x18, .mss = 0, .wscale = 0, .tsval = 1018020816u, .tsecr = 3453664116u, .nsack = 1,
+		.sack = { { 1766209488u, 1766209519u } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 36, .csum_ok = 1,
 		.hex =
-		"450000403dd940004006e8160a6300020a630001138deb36122c1396c5b8babf"
-		"b01000404d8700000101080a1c1326812223d3120101050ac5b8badec5b8bafd" },
-	{ /* C>S PA seq=3317218045 ack=304878486 [('NOP', None), ('NOP', None), ('Timestamp', (572773144, 471017085))] len=31 */
+		"4500004015274000400610c90a6300020a630001138de61cc516355c694637b1"
+		"b0100040ca6f00000101080a3cadc3d0cddabb740101050a694637d0694637ef" },
+	{ /* C>S PA seq=1766209519 ack=3306567004 [('NOP', None), ('NOP', None), ('Timestamp', (3453664122, 1018020812))] len=31 */
 		.name = "v4_sack_ts[8]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 32, .payload_len = 31,
 		.src = "10.99.0.1", .dst = "10.99.0.2",
-		.sport = 60214, .dport = 5005, .seq = 3317218045u, .ack = 304878486u, .flags = 0x18, .window = 63,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 572773144u, .tsecr = 471017085u, .nsack = 0,
+		.sport = 58908, .dport = 5005, .seq = 1766209519u, .ack = 3306567004u, .flags = 0x18, .window = 63,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 3453664122u, .tsecr = 1018020812u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"450000538d794000400698630a6300010a630002eb36138dc5b8bafd122c1396"
-		"8018003ff86f00000101080a2223d3181c13267d736567342d44524f50342d78"
+		"4500005304564000400621870a6300010a630002e61c138d694637efc516355c"
+		"8018003fb65600000101080acddabb7a3cadc3cc736567342d44524f50342d78"
 		"78787878787878787878787878787878787878" },
-	{ /* C>S PA seq=3317218076 ack=304878486 [('NOP', None), ('NOP', None), ('Timestamp', (572773146, 471017085))] len=31 */
+	{ /* C>S PA seq=1766209550 ack=3306567004 [('NOP', None), ('NOP', None), ('Timestamp', (3453664124, 1018020812))] len=31 */
 		.name = "v4_sack_ts[9]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 32, .payload_len = 31,
 		.src = "10.99.0.1", .dst = "10.99.0.2",
-		.sport = 60214, .dport = 5005, .seq = 3317218076u, .ack = 304878486u, .flags = 0x18, .window = 63,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 572773146u, .tsecr = 471017085u, .nsack = 0,
+		.sport = 58908, .dport = 5005, .seq = 1766209550u, .ack = 3306567004u, .flags = 0x18, .window = 63,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 3453664124u, .tsecr = 1018020812u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"450000538d7a4000400698620a6300010a630002eb36138dc5b8bb1c122c1396"
-		"8018003ff84c00000101080a2223d31a1c13267d736567352d44524f50352d78"
+		"4500005304574000400621860a6300010a630002e61c138d6946380ec516355c"
+		"8018003fb63300000101080acddabb7c3cadc3cc736567352d44524f50352d78"
 		"78787878787878787878787878787878787878" },
-	{ /* S>C A seq=304878486 ack=3317217983 [('NOP', None), ('NOP', None), ('Timestamp', (471017093, 572773138)), ('NOP', None), ('NOP', None), ('SAck', (3317218076, 3317218107, 3317218014, 3317218045))] len=0 */
+	{ /* S>C A seq=3306567004 ack=1766209457 [('NOP', None), ('NOP', None), ('Timestamp', (1018020820, 3453664116)), ('NOP', None), ('NOP', None), ('SAck', (1766209550, 1766209581, 1766209488, 1766209519))] len=0 */
 		.name = "v4_sack_ts[10]", .dir = 1, .family = 4, .l3_len = 20, .tcp_hlen = 52, .payload_len = 0,
 		.src = "10.99.0.2", .dst = "10.99.0.1",
-		.sport = 5005, .dport = 60214, .seq = 304878486u, .ack = 3317217983u, .flags = 0x10, .window = 64,
-		.present = 0x18, .mss = 0, .wscale = 0, .tsval = 471017093u, .tsecr = 572773138u, .nsack = 2,
-		.sack = { { 3317218076u, 3317218107u }, { 3317218014u, 3317218045u } },
+		.sport = 5005, .dport = 58908, .seq = 3306567004u, .ack = 1766209457u, .flags = 0x10, .window = 64,
+		.present = 0x18, .mss = 0, .wscale = 0, .tsval = 1018020820u, .tsecr = 3453664116u, .nsack = 2,
+		.sack = { { 1766209550u, 1766209581u }, { 1766209488u, 1766209519u } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 36, .csum_ok = 1,
 		.hex =
-		"450000483dda40004006e80d0a6300020a630001138deb36122c1396c5b8babf"
-		"d01000402ba900000101080a1c1326852223d31201010512c5b8bb1cc5b8bb3b"
-		"c5b8badec5b8bafd" },
-	{ /* C>S PA seq=3317218107 ack=304878486 [('NOP', None), ('NOP', None), ('Timestamp', (572773148, 471017085))] len=31 */
+		"4500004815284000400610c00a6300020a630001138de61cc516355c694637b1"
+		"d0100040679300000101080a3cadc3d4cddabb74010105126946380e6946382d"
+		"694637d0694637ef" },
+	{ /* C>S PA seq=1766209581 ack=3306567004 [('NOP', None), ('NOP', None), ('Timestamp', (3453664126, 1018020812))] len=31 */
 		.name = "v4_sack_ts[11]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 32, .payload_len = 31,
 		.src = "10.99.0.1", .dst = "10.99.0.2",
-		.sport = 60214, .dport = 5005, .seq = 3317218107u, .ack = 304878486u, .flags = 0x18, .window = 63,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 572773148u, .tsecr = 471017085u, .nsack = 0,
+		.sport = 58908, .dport = 5005, .seq = 1766209581u, .ack = 3306567004u, .flags = 0x18, .window = 63,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 3453664126u, .tsecr = 1018020812u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"450000538d7b4000400698610a6300010a630002eb36138dc5b8bb3b122c1396"
-		"8018003ff82900000101080a2223d31c1c13267d736567362d44524f50362d78"
+		"4500005304584000400621850a6300010a630002e61c138d6946382dc516355c"
+		"8018003fb61000000101080acddabb7e3cadc3cc736567362d44524f50362d78"
 		"78787878787878787878787878787878787878" },
-	{ /* C>S PA seq=3317218138 ack=304878486 [('NOP', None), ('NOP', None), ('Timestamp', (572773150, 471017085))] len=31 */
+	{ /* C>S PA seq=1766209612 ack=3306567004 [('NOP', None), ('NOP', None), ('Timestamp', (3453664128, 1018020812))] len=31 */
 		.name = "v4_sack_ts[12]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 32, .payload_len = 31,
 		.src = "10.99.0.1", .dst = "10.99.0.2",
-		.sport = 60214, .dport = 5005, .seq = 3317218138u, .ack = 304878486u, .flags = 0x18, .window = 63,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 572773150u, .tsecr = 471017085u, .nsack = 0,
+		.sport = 58908, .dport = 5005, .seq = 1766209612u, .ack = 3306567004u, .flags = 0x18, .window = 63,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 3453664128u, .tsecr = 1018020812u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"450000538d7c4000400698600a6300010a630002eb36138dc5b8bb5a122c1396"
-		"8018003ff80600000101080a2223d31e1c13267d736567372d44524f50372d78"
+		"4500005304594000400621840a6300010a630002e61c138d6946384cc516355c"
+		"8018003fb5ed00000101080acddabb803cadc3cc736567372d44524f50372d78"
 		"78787878787878787878787878787878787878" },
-	{ /* S>C A seq=304878486 ack=3317217983 [('NOP', None), ('NOP', None), ('Timestamp', (471017097, 572773138)), ('NOP', None), ('NOP', None), ('SAck', (3317218138, 3317218169, 3317218076, 3317218107, 3317218014, 3317218045))] len=0 */
+	{ /* S>C A seq=3306567004 ack=1766209457 [('NOP', None), ('NOP', None), ('Timestamp', (1018020824, 3453664116)), ('NOP', None), ('NOP', None), ('SAck', (1766209612, 1766209643, 1766209550, 1766209581, 1766209488, 1766209519))] len=0 */
 		.name = "v4_sack_ts[13]", .dir = 1, .family = 4, .l3_len = 20, .tcp_hlen = 60, .payload_len = 0,
 		.src = "10.99.0.2", .dst = "10.99.0.1",
-		.sport = 5005, .dport = 60214, .seq = 304878486u, .ack = 3317217983u, .flags = 0x10, .window = 64,
-		.present = 0x18, .mss = 0, .wscale = 0, .tsval = 471017097u, .tsecr = 572773138u, .nsack = 3,
-		.sack = { { 3317218138u, 3317218169u }, { 3317218076u, 3317218107u }, { 3317218014u, 3317218045u } },
+		.sport = 5005, .dport = 58908, .seq = 3306567004u, .ack = 1766209457u, .flags = 0x10, .window = 64,
+		.present = 0x18, .mss = 0, .wscale = 0, .tsval = 1018020824u, .tsecr = 3453664116u, .nsack = 3,
+		.sack = { { 1766209612u, 1766209643u }, { 1766209550u, 1766209581u }, { 1766209488u, 1766209519u } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 36, .csum_ok = 1,
 		.hex =
-		"450000503ddb40004006e8040a6300020a630001138deb36122c1396c5b8babf"
-		"f0100040094f00000101080a1c1326892223d3120101051ac5b8bb5ac5b8bb79"
-		"c5b8bb1cc5b8bb3bc5b8badec5b8bafd" },
-	{ /* C>S PA seq=3317218169 ack=304878486 [('NOP', None), ('NOP', None), ('Timestamp', (572773153, 471017085))] len=31 */
+		"4500005015294000400610b70a6300020a630001138de61cc516355c694637b1"
+		"f0100040043b00000101080a3cadc3d8cddabb740101051a6946384c6946386b"
+		"6946380e6946382d694637d0694637ef" },
+	{ /* C>S PA seq=1766209643 ack=3306567004 [('NOP', None), ('NOP', None), ('Timestamp', (3453664131, 1018020812))] len=31 */
 		.name = "v4_sack_ts[14]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 32, .payload_len = 31,
 		.src = "10.99.0.1", .dst = "10.99.0.2",
-		.sport = 60214, .dport = 5005, .seq = 3317218169u, .ack = 304878486u, .flags = 0x18, .window = 63,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 572773153u, .tsecr = 471017085u, .nsack = 0,
+		.sport = 58908, .dport = 5005, .seq = 1766209643u, .ack = 3306567004u, .flags = 0x18, .window = 63,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 3453664131u, .tsecr = 1018020812u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"450000538d7d40004006985f0a6300010a630002eb36138dc5b8bb79122c1396"
-		"8018003ff7e200000101080a2223d3211c13267d736567382d44524f50382d78"
+		"45000053045a4000400621830a6300010a630002e61c138d6946386bc516355c"
+		"8018003fb5c900000101080acddabb833cadc3cc736567382d44524f50382d78"
 		"78787878787878787878787878787878787878" },
-	{ /* S>C A seq=304878486 ack=3317217983 [('NOP', None), ('NOP', None), ('Timestamp', (471017100, 572773138)), ('NOP', None), ('NOP', None), ('SAck', (3317218138, 3317218200, 3317218076, 3317218107, 3317218014, 3317218045))] len=0 */
+	{ /* S>C A seq=3306567004 ack=1766209457 [('NOP', None), ('NOP', None), ('Timestamp', (1018020827, 3453664116)), ('NOP', None), ('NOP', None), ('SAck', (1766209612, 1766209674, 1766209550, 1766209581, 1766209488, 1766209519))] len=0 */
 		.name = "v4_sack_ts[15]", .dir = 1, .family = 4, .l3_len = 20, .tcp_hlen = 60, .payload_len = 0,
 		.src = "10.99.0.2", .dst = "10.99.0.1",
-		.sport = 5005, .dport = 60214, .seq = 304878486u, .ack = 3317217983u, .flags = 0x10, .window = 64,
-		.present = 0x18, .mss = 0, .wscale = 0, .tsval = 471017100u, .tsecr = 572773138u, .nsack = 3,
-		.sack = { { 3317218138u, 3317218200u }, { 3317218076u, 3317218107u }, { 3317218014u, 3317218045u } },
+		.sport = 5005, .dport = 58908, .seq = 3306567004u, .ack = 1766209457u, .flags = 0x10, .window = 64,
+		.present = 0x18, .mss = 0, .wscale = 0, .tsval = 1018020827u, .tsecr = 3453664116u, .nsack = 3,
+		.sack = { { 1766209612u, 1766209674u }, { 1766209550u, 1766209581u }, { 1766209488u, 1766209519u } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 36, .csum_ok = 1,
 		.hex =
-		"450000503ddc40004006e8030a6300020a630001138deb36122c1396c5b8babf"
-		"f0100040092d00000101080a1c13268c2223d3120101051ac5b8bb5ac5b8bb98"
-		"c5b8bb1cc5b8bb3bc5b8badec5b8bafd" },
-	{ /* C>S PA seq=3317218200 ack=304878486 [('NOP', None), ('NOP', None), ('Timestamp', (572773155, 471017085))] len=31 */
+		"45000050152a4000400610b60a6300020a630001138de61cc516355c694637b1"
+		"f0100040041900000101080a3cadc3dbcddabb740101051a6946384c6946388a"
+		"6946380e6946382d694637d0694637ef" },
+	{ /* C>S PA seq=1766209674 ack=3306567004 [('NOP', None), ('NOP', None), ('Timestamp', (3453664133, 1018020812))] len=31 */
 		.name = "v4_sack_ts[16]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 32, .payload_len = 31,
 		.src = "10.99.0.1", .dst = "10.99.0.2",
-		.sport = 60214, .dport = 5005, .seq = 3317218200u, .ack = 304878486u, .flags = 0x18, .window = 63,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 572773155u, .tsecr = 471017085u, .nsack = 0,
+		.sport = 58908, .dport = 5005, .seq = 1766209674u, .ack = 3306567004u, .flags = 0x18, .window = 63,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 3453664133u, .tsecr = 1018020812u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"450000538d7e40004006985e0a6300010a630002eb36138dc5b8bb98122c1396"
-		"8018003ff7bf00000101080a2223d3231c13267d736567392d44524f50392d78"
+		"45000053045b4000400621820a6300010a630002e61c138d6946388ac516355c"
+		"8018003fb5a600000101080acddabb853cadc3cc736567392d44524f50392d78"
 		"78787878787878787878787878787878787878" },
-	{ /* S>C A seq=304878486 ack=3317217983 [('NOP', None), ('NOP', None), ('Timestamp', (471017102, 572773138)), ('NOP', None), ('NOP', None), ('SAck', (3317218138, 3317218231, 3317218076, 3317218107, 3317218014, 3317218045))] len=0 */
+	{ /* S>C A seq=3306567004 ack=1766209457 [('NOP', None), ('NOP', None), ('Timestamp', (1018020829, 3453664116)), ('NOP', None), ('NOP', None), ('SAck', (1766209612, 1766209705, 1766209550, 1766209581, 1766209488, 1766209519))] len=0 */
 		.name = "v4_sack_ts[17]", .dir = 1, .family = 4, .l3_len = 20, .tcp_hlen = 60, .payload_len = 0,
 		.src = "10.99.0.2", .dst = "10.99.0.1",
-		.sport = 5005, .dport = 60214, .seq = 304878486u, .ack = 3317217983u, .flags = 0x10, .window = 64,
-		.present = 0x18, .mss = 0, .wscale = 0, .tsval = 471017102u, .tsecr = 572773138u, .nsack = 3,
-		.sack = { { 3317218138u, 3317218231u }, { 3317218076u, 3317218107u }, { 3317218014u, 3317218045u } },
+		.sport = 5005, .dport = 58908, .seq = 3306567004u, .ack = 1766209457u, .flags = 0x10, .window = 64,
+		.present = 0x18, .mss = 0, .wscale = 0, .tsval = 1018020829u, .tsecr = 3453664116u, .nsack = 3,
+		.sack = { { 1766209612u, 1766209705u }, { 1766209550u, 1766209581u }, { 1766209488u, 1766209519u } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 36, .csum_ok = 1,
 		.hex =
-		"450000503ddd40004006e8020a6300020a630001138deb36122c1396c5b8babf"
-		"f0100040090c00000101080a1c13268e2223d3120101051ac5b8bb5ac5b8bbb7"
-		"c5b8bb1cc5b8bb3bc5b8badec5b8bafd" },
-	{ /* C>S PA seq=3317218200 ack=304878486 [('NOP', None), ('NOP', None), ('Timestamp', (572773162, 471017085))] len=31 */
+		"45000050152b4000400610b50a6300020a630001138de61cc516355c694637b1"
+		"f010004003f800000101080a3cadc3ddcddabb740101051a6946384c694638a9"
+		"6946380e6946382d694637d0694637ef" },
+	{ /* C>S PA seq=1766209674 ack=3306567004 [('NOP', None), ('NOP', None), ('Timestamp', (3453664139, 1018020812))] len=31 */
 		.name = "v4_sack_ts[18]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 32, .payload_len = 31,
 		.src = "10.99.0.1", .dst = "10.99.0.2",
-		.sport = 60214, .dport = 5005, .seq = 3317218200u, .ack = 304878486u, .flags = 0x18, .window = 63,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 572773162u, .tsecr = 471017085u, .nsack = 0,
+		.sport = 58908, .dport = 5005, .seq = 1766209674u, .ack = 3306567004u, .flags = 0x18, .window = 63,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 3453664139u, .tsecr = 1018020812u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"450000538d7f40004006985d0a6300010a630002eb36138dc5b8bb98122c1396"
-		"8018003ff7b800000101080a2223d32a1c13267d736567392d44524f50392d78"
+		"45000053045c4000400621810a6300010a630002e61c138d6946388ac516355c"
+		"8018003fb5a000000101080acddabb8b3cadc3cc736567392d44524f50392d78"
 		"78787878787878787878787878787878787878" },
-	{ /* S>C A seq=304878486 ack=3317217983 [('NOP', None), ('NOP', None), ('Timestamp', (471017109, 572773138)), ('NOP', None), ('NOP', None), ('SAck', (3317218200, 3317218231, 3317218138, 3317218231, 3317218076, 3317218107))] len=0 */
+	{ /* S>C A seq=3306567004 ack=1766209457 [('NOP', None), ('NOP', None), ('Timestamp', (1018020835, 3453664116)), ('NOP', None), ('NOP', None), ('SAck', (1766209674, 1766209705, 1766209612, 1766209705, 1766209550, 1766209581))] len=0 */
 		.name = "v4_sack_ts[19]", .dir = 1, .family = 4, .l3_len = 20, .tcp_hlen = 60, .payload_len = 0,
 		.src = "10.99.0.2", .dst = "10.99.0.1",
-		.sport = 5005, .dport = 60214, .seq = 304878486u, .ack = 3317217983u, .flags = 0x10, .window = 64,
-		.present = 0x18, .mss = 0, .wscale = 0, .tsval = 471017109u, .tsecr = 572773138u, .nsack = 3,
-		.sack = { { 3317218200u, 3317218231u }, { 3317218138u, 3317218231u }, { 3317218076u, 3317218107u } },
+		.sport = 5005, .dport = 58908, .seq = 3306567004u, .ack = 1766209457u, .flags = 0x10, .window = 64,
+		.present = 0x18, .mss = 0, .wscale = 0, .tsval = 1018020835u, .tsecr = 3453664116u, .nsack = 3,
+		.sack = { { 1766209674u, 1766209705u }, { 1766209612u, 1766209705u }, { 1766209550u, 1766209581u } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 36, .csum_ok = 1,
 		.hex =
-		"450000503dde40004006e8010a6300020a630001138deb36122c1396c5b8babf"
-		"f0100040079100000101080a1c1326952223d3120101051ac5b8bb98c5b8bbb7"
-		"c5b8bb5ac5b8bbb7c5b8bb1cc5b8bb3b" },
-	{ /* C>S PA seq=3317217952 ack=304878486 [('NOP', None), ('NOP', None), ('Timestamp', (572773370, 471017085))] len=62 */
+		"45000050152c4000400610b40a6300020a630001138de61cc516355c694637b1"
+		"f0100040027e00000101080a3cadc3e3cddabb740101051a6946388a694638a9"
+		"6946384c694638a96946380e6946382d" },
+	{ /* C>S PA seq=1766209426 ack=3306567004 [('NOP', None), ('NOP', None), ('Timestamp', (3453664347, 1018020812))] len=62 */
 		.name = "v4_sack_ts[20]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 32, .payload_len = 62,
 		.src = "10.99.0.1", .dst = "10.99.0.2",
-		.sport = 60214, .dport = 5005, .seq = 3317217952u, .ack = 304878486u, .flags = 0x18, .window = 63,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 572773370u, .tsecr = 471017085u, .nsack = 0,
+		.sport = 58908, .dport = 5005, .seq = 1766209426u, .ack = 3306567004u, .flags = 0x18, .window = 63,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 3453664347u, .tsecr = 1018020812u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"450000728d8040004006983d0a6300010a630002eb36138dc5b8baa0122c1396"
-		"8018003fe54500000101080a2223d3fa1c13267d736567312d44524f50312d78"
+		"45000072045d4000400621610a6300010a630002e61c138d69463792c516355c"
+		"8018003fa32d00000101080acddabc5b3cadc3cc736567312d44524f50312d78"
 		"78787878787878787878787878787878787878736567322d44524f50322d7878"
 		"787878787878787878787878787878787878" },
-	{ /* C>S PA seq=3317217952 ack=304878486 [('NOP', None), ('NOP', None), ('Timestamp', (572773790, 471017085))] len=62 */
+	{ /* C>S PA seq=1766209426 ack=3306567004 [('NOP', None), ('NOP', None), ('Timestamp', (3453664779, 1018020812))] len=62 */
 		.name = "v4_sack_ts[21]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 32, .payload_len = 62,
 		.src = "10.99.0.1", .dst = "10.99.0.2",
-		.sport = 60214, .dport = 5005, .seq = 3317217952u, .ack = 304878486u, .flags = 0x18, .window = 63,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 572773790u, .tsecr = 471017085u, .nsack = 0,
+		.sport = 58908, .dport = 5005, .seq = 1766209426u, .ack = 3306567004u, .flags = 0x18, .window = 63,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 3453664779u, .tsecr = 1018020812u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"450000728d8140004006983c0a6300010a630002eb36138dc5b8baa0122c1396"
-		"8018003fe3a100000101080a2223d59e1c13267d736567312d44524f50312d78"
+		"45000072045e4000400621600a6300010a630002e61c138d69463792c516355c"
+		"8018003fa17d00000101080acddabe0b3cadc3cc736567312d44524f50312d78"
 		"78787878787878787878787878787878787878736567322d44524f50322d7878"
 		"787878787878787878787878787878787878" },
-	{ /* S>C A seq=304878486 ack=3317218045 [('NOP', None), ('NOP', None), ('Timestamp', (471017737, 572773790)), ('NOP', None), ('NOP', None), ('SAck', (3317217952, 3317217983, 3317218138, 3317218231, 3317218076, 3317218107))] len=0 */
+	{ /* S>C A seq=3306567004 ack=1766209519 [('NOP', None), ('NOP', None), ('Timestamp', (1018021475, 3453664779)), ('NOP', None), ('NOP', None), ('SAck', (1766209426, 1766209457, 1766209612, 1766209705, 1766209550, 1766209581))] len=0 */
 		.name = "v4_sack_ts[22]", .dir = 1, .family = 4, .l3_len = 20, .tcp_hlen = 60, .payload_len = 0,
 		.src = "10.99.0.2", .dst = "10.99.0.1",
-		.sport = 5005, .dport = 60214, .seq = 304878486u, .ack = 3317218045u, .flags = 0x10, .window = 64,
-		.present = 0x18, .mss = 0, .wscale = 0, .tsval = 471017737u, .tsecr = 572773790u, .nsack = 3,
-		.sack = { { 3317217952u, 3317217983u }, { 3317218138u, 3317218231u }, { 3317218076u, 3317218107u } },
+		.sport = 5005, .dport = 58908, .seq = 3306567004u, .ack = 1766209519u, .flags = 0x10, .window = 64,
+		.present = 0x18, .mss = 0, .wscale = 0, .tsval = 1018021475u, .tsecr = 3453664779u, .nsack = 3,
+		.sack = { { 1766209426u, 1766209457u }, { 1766209612u, 1766209705u }, { 1766209550u, 1766209581u } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 36, .csum_ok = 1,
 		.hex =
-		"450000503ddf40004006e8000a6300020a630001138deb36122c1396c5b8bafd"
-		"f0100040044300000101080a1c1329092223d59e0101051ac5b8baa0c5b8babf"
-		"c5b8bb5ac5b8bbb7c5b8bb1cc5b8bb3b" },
-	{ /* C>S FA seq=3317218231 ack=304878486 [('NOP', None), ('NOP', None), ('Timestamp', (572773790, 471017737))] len=0 */
+		"45000050152d4000400610b30a6300020a630001138de61cc516355c694637ef"
+		"f0100040ff1800000101080a3cadc663cddabe0b0101051a69463792694637b1"
+		"6946384c694638a96946380e6946382d" },
+	{ /* C>S FA seq=1766209705 ack=3306567004 [('NOP', None), ('NOP', None), ('Timestamp', (3453664779, 1018021475))] len=0 */
 		.name = "v4_sack_ts[23]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 32, .payload_len = 0,
 		.src = "10.99.0.1", .dst = "10.99.0.2",
-		.sport = 60214, .dport = 5005, .seq = 3317218231u, .ack = 304878486u, .flags = 0x11, .window = 63,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 572773790u, .tsecr = 471017737u, .nsack = 0,
+		.sport = 58908, .dport = 5005, .seq = 1766209705u, .ack = 3306567004u, .flags = 0x11, .window = 63,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 3453664779u, .tsecr = 1018021475u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"450000348d824000400698790a6300010a630002eb36138dc5b8bbb7122c1396"
-		"8011003f7ee000000101080a2223d59e1c132909" },
-	{ /* S>C A seq=304878486 ack=3317218045 [('NOP', None), ('NOP', None), ('Timestamp', (471017737, 572773790)), ('NOP', None), ('NOP', None), ('SAck', (3317218138, 3317218232, 3317218076, 3317218107))] len=0 */
+		"45000034045f40004006219d0a6300010a630002e61c138d694638a9c516355c"
+		"8011003f3cb100000101080acddabe0b3cadc663" },
+	{ /* S>C A seq=3306567004 ack=1766209519 [('NOP', None), ('NOP', None), ('Timestamp', (1018021475, 3453664779)), ('NOP', None), ('NOP', None), ('SAck', (1766209612, 1766209706, 1766209550, 1766209581))] len=0 */
 		.name = "v4_sack_ts[24]", .dir = 1, .family = 4, .l3_len = 20, .tcp_hlen = 52, .payload_len = 0,
 		.src = "10.99.0.2", .dst = "10.99.0.1",
-		.sport = 5005, .dport = 60214, .seq = 304878486u, .ack = 3317218045u, .flags = 0x10, .window = 64,
-		.present = 0x18, .mss = 0, .wscale = 0, .tsval = 471017737u, .tsecr = 572773790u, .nsack = 2,
-		.sack = { { 3317218138u, 3317218232u }, { 3317218076u, 3317218107u } },
+		.sport = 5005, .dport = 58908, .seq = 3306567004u, .ack = 1766209519u, .flags = 0x10, .window = 64,
+		.present = 0x18, .mss = 0, .wscale = 0, .tsval = 1018021475u, .tsecr = 3453664779u, .nsack = 2,
+		.sack = { { 1766209612u, 1766209706u }, { 1766209550u, 1766209581u } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 36, .csum_ok = 1,
 		.hex =
-		"450000483de040004006e8070a6300020a630001138deb36122c1396c5b8bafd"
-		"d0100040252400000101080a1c1329092223d59e01010512c5b8bb5ac5b8bbb8"
-		"c5b8bb1cc5b8bb3b" },
-	{ /* C>S PA seq=3317218045 ack=304878486 [('NOP', None), ('NOP', None), ('Timestamp', (572773790, 471017737))] len=31 */
+		"45000048152e4000400610ba0a6300020a630001138de61cc516355c694637ef"
+		"d010004060f800000101080a3cadc663cddabe0b010105126946384c694638aa"
+		"6946380e6946382d" },
+	{ /* C>S PA seq=1766209519 ack=3306567004 [('NOP', None), ('NOP', None), ('Timestamp', (3453664779, 1018021475))] len=31 */
 		.name = "v4_sack_ts[25]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 32, .payload_len = 31,
 		.src = "10.99.0.1", .dst = "10.99.0.2",
-		.sport = 60214, .dport = 5005, .seq = 3317218045u, .ack = 304878486u, .flags = 0x18, .window = 63,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 572773790u, .tsecr = 471017737u, .nsack = 0,
+		.sport = 58908, .dport = 5005, .seq = 1766209519u, .ack = 3306567004u, .flags = 0x18, .window = 63,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 3453664779u, .tsecr = 1018021475u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"450000538d834000400698590a6300010a630002eb36138dc5b8bafd122c1396"
-		"8018003ff35d00000101080a2223d59e1c132909736567342d44524f50342d78"
+		"45000053046040004006217d0a6300010a630002e61c138d694637efc516355c"
+		"8018003fb12e00000101080acddabe0b3cadc663736567342d44524f50342d78"
 		"78787878787878787878787878787878787878" },
-	{ /* S>C A seq=304878486 ack=3317218107 [('NOP', None), ('NOP', None), ('Timestamp', (471017737, 572773790)), ('NOP', None), ('NOP', None), ('SAck', (3317218138, 3317218232))] len=0 */
+	{ /* S>C A seq=3306567004 ack=1766209581 [('NOP', None), ('NOP', None), ('Timestamp', (1018021475, 3453664779)), ('NOP', None), ('NOP', None), ('SAck', (1766209612, 1766209706))] len=0 */
 		.name = "v4_sack_ts[26]", .dir = 1, .family = 4, .l3_len = 20, .tcp_hlen = 44, .payload_len = 0,
 		.src = "10.99.0.2", .dst = "10.99.0.1",
-		.sport = 5005, .dport = 60214, .seq = 304878486u, .ack = 3317218107u, .flags = 0x10, .window = 64,
-		.present = 0x18, .mss = 0, .wscale = 0, .tsval = 471017737u, .tsecr = 572773790u, .nsack = 1,
-		.sack = { { 3317218138u, 3317218232u } },
+		.sport = 5005, .dport = 58908, .seq = 3306567004u, .ack = 1766209581u, .flags = 0x10, .window = 64,
+		.present = 0x18, .mss = 0, .wscale = 0, .tsval = 1018021475u, .tsecr = 3453664779u, .nsack = 1,
+		.sack = { { 1766209612u, 1766209706u } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 36, .csum_ok = 1,
 		.hex =
-		"450000403de140004006e80e0a6300020a630001138deb36122c1396c5b8bb3b"
-		"b010004046c000000101080a1c1329092223d59e0101050ac5b8bb5ac5b8bbb8" },
-	{ /* C>S PA seq=3317218107 ack=304878486 [('NOP', None), ('NOP', None), ('Timestamp', (572773790, 471017737))] len=31 */
+		"45000040152f4000400610c10a6300020a630001138de61cc516355c6946382d"
+		"b0100040c39200000101080a3cadc663cddabe0b0101050a6946384c694638aa" },
+	{ /* C>S PA seq=1766209581 ack=3306567004 [('NOP', None), ('NOP', None), ('Timestamp', (3453664779, 1018021475))] len=31 */
 		.name = "v4_sack_ts[27]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 32, .payload_len = 31,
 		.src = "10.99.0.1", .dst = "10.99.0.2",
-		.sport = 60214, .dport = 5005, .seq = 3317218107u, .ack = 304878486u, .flags = 0x18, .window = 63,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 572773790u, .tsecr = 471017737u, .nsack = 0,
+		.sport = 58908, .dport = 5005, .seq = 1766209581u, .ack = 3306567004u, .flags = 0x18, .window = 63,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 3453664779u, .tsecr = 1018021475u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"450000538d844000400698580a6300010a630002eb36138dc5b8bb3b122c1396"
-		"8018003ff31b00000101080a2223d59e1c132909736567362d44524f50362d78"
+		"45000053046140004006217c0a6300010a630002e61c138d6946382dc516355c"
+		"8018003fb0ec00000101080acddabe0b3cadc663736567362d44524f50362d78"
 		"78787878787878787878787878787878787878" },
-	{ /* S>C A seq=304878486 ack=3317218232 [('NOP', None), ('NOP', None), ('Timestamp', (471017737, 572773790))] len=0 */
+	{ /* S>C A seq=3306567004 ack=1766209706 [('NOP', None), ('NOP', None), ('Timestamp', (1018021475, 3453664779))] len=0 */
 		.name = "v4_sack_ts[28]", .dir = 1, .family = 4, .l3_len = 20, .tcp_hlen = 32, .payload_len = 0,
 		.src = "10.99.0.2", .dst = "10.99.0.1",
-		.sport = 5005, .dport = 60214, .seq = 304878486u, .ack = 3317218232u, .flags = 0x10, .window = 64,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 471017737u, .tsecr = 572773790u, .nsack = 0,
+		.sport = 5005, .dport = 58908, .seq = 3306567004u, .ack = 1766209706u, .flags = 0x10, .window = 64,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 1018021475u, .tsecr = 3453664779u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"450000343de240004006e8190a6300020a630001138deb36122c1396c5b8bbb8"
-		"801000407edf00000101080a1c1329092223d59e" },
-	{ /* S>C PA seq=304878486 ack=3317218232 [('NOP', None), ('NOP', None), ('Timestamp', (471017787, 572773790))] len=14 */
+		"4500003415304000400610cc0a6300020a630001138de61cc516355c694638aa"
+		"801000403cb000000101080a3cadc663cddabe0b" },
+	{ /* S>C PA seq=3306567004 ack=1766209706 [('NOP', None), ('NOP', None), ('Timestamp', (1018021525, 3453664779))] len=14 */
 		.name = "v4_sack_ts[29]", .dir = 1, .family = 4, .l3_len = 20, .tcp_hlen = 32, .payload_len = 14,
 		.src = "10.99.0.2", .dst = "10.99.0.1",
-		.sport = 5005, .dport = 60214, .seq = 304878486u, .ack = 3317218232u, .flags = 0x18, .window = 64,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 471017787u, .tsecr = 572773790u, .nsack = 0,
+		.sport = 5005, .dport = 58908, .seq = 3306567004u, .ack = 1766209706u, .flags = 0x18, .window = 64,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 1018021525u, .tsecr = 3453664779u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"450000423de340004006e80a0a6300020a630001138deb36122c1396c5b8bbb8"
-		"80180040edc600000101080a1c13293b2223d59e676f74203237392062797465"
+		"4500004215314000400610bd0a6300020a630001138de61cc516355c694638aa"
+		"80180040ab9700000101080a3cadc695cddabe0b676f74203237392062797465"
 		"730a" },
-	{ /* C>S A seq=3317218232 ack=304878500 [('NOP', None), ('NOP', None), ('Timestamp', (572773840, 471017787))] len=0 */
+	{ /* C>S A seq=1766209706 ack=3306567018 [('NOP', None), ('NOP', None), ('Timestamp', (3453664829, 1018021525))] len=0 */
 		.name = "v4_sack_ts[30]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 32, .payload_len = 0,
 		.src = "10.99.0.1", .dst = "10.99.0.2",
-		.sport = 60214, .dport = 5005, .seq = 3317218232u, .ack = 304878500u, .flags = 0x10, .window = 63,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 572773840u, .tsecr = 471017787u, .nsack = 0,
+		.sport = 58908, .dport = 5005, .seq = 1766209706u, .ack = 3306567018u, .flags = 0x10, .window = 63,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 3453664829u, .tsecr = 1018021525u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"450000348d854000400698760a6300010a630002eb36138dc5b8bbb8122c13a4"
-		"8010003f7e6e00000101080a2223d5d01c13293b" },
-	{ /* S>C FA seq=304878500 ack=3317218232 [('NOP', None), ('NOP', None), ('Timestamp', (471017837, 572773840))] len=0 */
+		"45000034046240004006219a0a6300010a630002e61c138d694638aac516356a"
+		"8010003f3c3f00000101080acddabe3d3cadc695" },
+	{ /* S>C FA seq=3306567018 ack=1766209706 [('NOP', None), ('NOP', None), ('Timestamp', (1018021575, 3453664829))] len=0 */
 		.name = "v4_sack_ts[31]", .dir = 1, .family = 4, .l3_len = 20, .tcp_hlen = 32, .payload_len = 0,
 		.src = "10.99.0.2", .dst = "10.99.0.1",
-		.sport = 5005, .dport = 60214, .seq = 304878500u, .ack = 3317218232u, .flags = 0x11, .window = 64,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 471017837u, .tsecr = 572773840u, .nsack = 0,
+		.sport = 5005, .dport = 58908, .seq = 3306567018u, .ack = 1766209706u, .flags = 0x11, .window = 64,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 1018021575u, .tsecr = 3453664829u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"450000343de440004006e8170a6300020a630001138deb36122c13a4c5b8bbb8"
-		"801100407e3a00000101080a1c13296d2223d5d0" },
-	{ /* C>S A seq=3317218232 ack=304878501 [('NOP', None), ('NOP', None), ('Timestamp', (572773890, 471017837))] len=0 */
+		"4500003415324000400610ca0a6300020a630001138de61cc516356a694638aa"
+		"801100403c0b00000101080a3cadc6c7cddabe3d" },
+	{ /* C>S A seq=1766209706 ack=3306567019 [('NOP', None), ('NOP', None), ('Timestamp', (3453664880, 1018021575))] len=0 */
 		.name = "v4_sack_ts[32]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 32, .payload_len = 0,
 		.src = "10.99.0.1", .dst = "10.99.0.2",
-		.sport = 60214, .dport = 5005, .seq = 3317218232u, .ack = 304878501u, .flags = 0x10, .window = 63,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 572773890u, .tsecr = 471017837u, .nsack = 0,
+		.sport = 58908, .dport = 5005, .seq = 1766209706u, .ack = 3306567019u, .flags = 0x10, .window = 63,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 3453664880u, .tsecr = 1018021575u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"450000348d864000400698750a6300010a630002eb36138dc5b8bbb8122c13a5"
-		"8010003f7e0900000101080a2223d6021c13296d" },
-	{ /* C>S S seq=3099345746 ack=0 [('MSS', 1440), ('SAckOK', b''), ('Timestamp', (1857750120, 0)), ('NOP', None), ('WScale', 10)] len=0 */
+		"4500003404634000400621990a6300010a630002e61c138d694638aac516356b"
+		"8010003f3bd900000101080acddabe703cadc6c7" },
+	{ /* C>S S seq=97865301 ack=0 [('MSS', 1440), ('SAckOK', b''), ('Timestamp', (3699794973, 0)), ('NOP', None), ('WScale', 10)] len=0 */
 		.name = "v6_sack_ts[0]", .dir = 0, .family = 6, .l3_len = 40, .tcp_hlen = 40, .payload_len = 0,
 		.src = "fd99::1", .dst = "fd99::2",
-		.sport = 40140, .dport = 5007, .seq = 3099345746u, .ack = 0u, .flags = 0x02, .window = 64800,
-		.present = 0x17, .mss = 1440, .wscale = 10, .tsval = 1857750120u, .tsecr = 0u, .nsack = 0,
+		.sport = 51104, .dport = 5007, .seq = 97865301u, .ack = 0u, .flags = 0x02, .window = 64800,
+		.present = 0x17, .mss = 1440, .wscale = 10, .tsval = 3699794973u, .tsecr = 0u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 22, .wscale_off = 39, .ts_off = 28, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"6003615300280640fd990000000000000000000000000001fd99000000000000"
-		"00000000000000029ccc138fb8bc435200000000a002fd20302c0000020405a0"
-		"0402080a6ebb0468000000000103030a" },
-	{ /* S>C SA seq=1193216427 ack=3099345747 [('MSS', 1440), ('SAckOK', b''), ('Timestamp', (1236756177, 1857750120)), ('NOP', None), ('WScale', 10)] len=0 */
+		"600c93bc00280640fd990000000000000000000000000001fd99000000000000"
+		"0000000000000002c7a0138f05d54e5500000000a002fd20dfbb0000020405a0"
+		"0402080adc86641d000000000103030a" },
+	{ /* S>C SA seq=1453088623 ack=97865302 [('MSS', 1440), ('SAckOK', b''), ('Timestamp', (3503925505, 3699794973)), ('NOP', None), ('WScale', 10)] len=0 */
 		.name = "v6_sack_ts[1]", .dir = 1, .family = 6, .l3_len = 40, .tcp_hlen = 40, .payload_len = 0,
 		.src = "fd99::2", .dst = "fd99::1",
-		.sport = 5007, .dport = 40140, .seq = 1193216427u, .ack = 3099345747u, .flags = 0x12, .window = 64260,
-		.present = 0x17, .mss = 1440, .wscale = 10, .tsval = 1236756177u, .tsecr = 1857750120u, .nsack = 0,
+		.sport = 5007, .dport = 51104, .seq = 1453088623u, .ack = 97865302u, .flags = 0x12, .window = 64260,
+		.present = 0x17, .mss = 1440, .wscale = 10, .tsval = 3503925505u, .tsecr = 3699794973u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 22, .wscale_off = 39, .ts_off = 28, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"6002eb0a00280640fd990000000000000000000000000002fd99000000000000"
-		"0000000000000001138f9ccc471f09abb8bc4353a012fb0430e40000020405a0"
-		"0402080a49b766d16ebb04680103030a" },
-	{ /* C>S A seq=3099345747 ack=1193216428 [('NOP', None), ('NOP', None), ('Timestamp', (1857750120, 1236756177))] len=0 */
+		"6004f79300280640fd990000000000000000000000000002fd99000000000000"
+		"0000000000000001138fc7a0569c5f6f05d54e56a012fb04b1df0000020405a0"
+		"0402080ad0d9a901dc86641d0103030a" },
+	{ /* C>S A seq=97865302 ack=1453088624 [('NOP', None), ('NOP', None), ('Timestamp', (3699794973, 3503925505))] len=0 */
 		.name = "v6_sack_ts[2]", .dir = 0, .family = 6, .l3_len = 40, .tcp_hlen = 32, .payload_len = 0,
 		.src = "fd99::1", .dst = "fd99::2",
-		.sport = 40140, .dport = 5007, .seq = 3099345747u, .ack = 1193216428u, .flags = 0x10, .window = 64,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 1857750120u, .tsecr = 1236756177u, .nsack = 0,
+		.sport = 51104, .dport = 5007, .seq = 97865302u, .ack = 1453088624u, .flags = 0x10, .window = 64,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 3699794973u, .tsecr = 3503925505u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"6003615300200640fd990000000000000000000000000001fd99000000000000"
-		"00000000000000029ccc138fb8bc4353471f09ac801000405a6400000101080a"
-		"6ebb046849b766d1" },
-	{ /* C>S PA seq=3099345747 ack=1193216428 [('NOP', None), ('NOP', None), ('Timestamp', (1857750121, 1236756177))] len=31 */
+		"600c93bc00200640fd990000000000000000000000000001fd99000000000000"
+		"0000000000000002c7a0138f05d54e56569c5f7080100040db5f00000101080a"
+		"dc86641dd0d9a901" },
+	{ /* C>S PA seq=97865302 ack=1453088624 [('NOP', None), ('NOP', None), ('Timestamp', (3699794973, 3503925505))] len=31 */
 		.name = "v6_sack_ts[3]", .dir = 0, .family = 6, .l3_len = 40, .tcp_hlen = 32, .payload_len = 31,
 		.src = "fd99::1", .dst = "fd99::2",
-		.sport = 40140, .dport = 5007, .seq = 3099345747u, .ack = 1193216428u, .flags = 0x18, .window = 64,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 1857750121u, .tsecr = 1236756177u, .nsack = 0,
+		.sport = 51104, .dport = 5007, .seq = 97865302u, .ack = 1453088624u, .flags = 0x18, .window = 64,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 3699794973u, .tsecr = 3503925505u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"60036153003f0640fd990000000000000000000000000001fd99000000000000"
-		"00000000000000029ccc138fb8bc4353471f09ac80180040ce2b00000101080a"
-		"6ebb046949b766d1736567312d44524f50312d78787878787878787878787878"
+		"600c93bc003f0640fd990000000000000000000000000001fd99000000000000"
+		"0000000000000002c7a0138f05d54e56569c5f70801800404f2800000101080a"
+		"dc86641dd0d9a901736567312d44524f50312d78787878787878787878787878"
 		"78787878787878" },
-	{ /* S>C A seq=1193216428 ack=3099345778 [('NOP', None), ('NOP', None), ('Timestamp', (1236756178, 1857750121))] len=0 */
+	{ /* S>C A seq=1453088624 ack=97865333 [('NOP', None), ('NOP', None), ('Timestamp', (3503925505, 3699794973))] len=0 */
 		.name = "v6_sack_ts[4]", .dir = 1, .family = 6, .l3_len = 40, .tcp_hlen = 32, .payload_len = 0,
 		.src = "fd99::2", .dst = "fd99::1",
-		.sport = 5007, .dport = 40140, .seq = 1193216428u, .ack = 3099345778u, .flags = 0x10, .window = 63,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 1236756178u, .tsecr = 1857750121u, .nsack = 0,
+		.sport = 5007, .dport = 51104, .seq = 1453088624u, .ack = 97865333u, .flags = 0x10, .window = 63,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 3503925505u, .tsecr = 3699794973u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"6002eb0a00200640fd990000000000000000000000000002fd99000000000000"
-		"0000000000000001138f9ccc471f09acb8bc43728010003f5a4400000101080a"
-		"49b766d26ebb0469" },
-	{ /* C>S PA seq=3099345778 ack=1193216428 [('NOP', None), ('NOP', None), ('Timestamp', (1857750124, 1236756177))] len=31 */
+		"6004f79300200640fd990000000000000000000000000002fd99000000000000"
+		"0000000000000001138fc7a0569c5f7005d54e758010003fdb4100000101080a"
+		"d0d9a901dc86641d" },
+	{ /* C>S PA seq=97865333 ack=1453088624 [('NOP', None), ('NOP', None), ('Timestamp', (3699794975, 3503925505))] len=31 */
 		.name = "v6_sack_ts[5]", .dir = 0, .family = 6, .l3_len = 40, .tcp_hlen = 32, .payload_len = 31,
 		.src = "fd99::1", .dst = "fd99::2",
-		.sport = 40140, .dport = 5007, .seq = 3099345778u, .ack = 1193216428u, .flags = 0x18, .window = 64,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 1857750124u, .tsecr = 1236756177u, .nsack = 0,
+		.sport = 51104, .dport = 5007, .seq = 97865333u, .ack = 1453088624u, .flags = 0x18, .window = 64,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 3699794975u, .tsecr = 3503925505u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"60036153003f0640fd990000000000000000000000000001fd99000000000000"
-		"00000000000000029ccc138fb8bc4372471f09ac80180040ce0700000101080a"
-		"6ebb046c49b766d1736567322d44524f50322d78787878787878787878787878"
+		"600c93bc003f0640fd990000000000000000000000000001fd99000000000000"
+		"0000000000000002c7a0138f05d54e75569c5f70801800404f0500000101080a"
+		"dc86641fd0d9a901736567322d44524f50322d78787878787878787878787878"
 		"78787878787878" },
-	{ /* S>C A seq=1193216428 ack=3099345809 [('NOP', None), ('NOP', None), ('Timestamp', (1236756181, 1857750124))] len=0 */
+	{ /* S>C A seq=1453088624 ack=97865364 [('NOP', None), ('NOP', None), ('Timestamp', (3503925507, 3699794975))] len=0 */
 		.name = "v6_sack_ts[6]", .dir = 1, .family = 6, .l3_len = 40, .tcp_hlen = 32, .payload_len = 0,
 		.src = "fd99::2", .dst = "fd99::1",
-		.sport = 5007, .dport = 40140, .seq = 1193216428u, .ack = 3099345809u, .flags = 0x10, .window = 63,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 1236756181u, .tsecr = 1857750124u, .nsack = 0,
+		.sport = 5007, .dport = 51104, .seq = 1453088624u, .ack = 97865364u, .flags = 0x10, .window = 63,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 3503925507u, .tsecr = 3699794975u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"6002eb0a00200640fd990000000000000000000000000002fd99000000000000"
-		"0000000000000001138f9ccc471f09acb8bc43918010003f5a1f00000101080a"
-		"49b766d56ebb046c" },
-	{ /* C>S PA seq=3099345809 ack=1193216428 [('NOP', None), ('NOP', None), ('Timestamp', (1857750126, 1236756177))] len=31 */
+		"6004f79300200640fd990000000000000000000000000002fd99000000000000"
+		"0000000000000001138fc7a0569c5f7005d54e948010003fdb1e00000101080a"
+		"d0d9a903dc86641f" },
+	{ /* C>S PA seq=97865364 ack=1453088624 [('NOP', None), ('NOP', None), ('Timestamp', (3699794977, 3503925505))] len=31 */
 		.name = "v6_sack_ts[7]", .dir = 0, .family = 6, .l3_len = 40, .tcp_hlen = 32, .payload_len = 31,
 		.src = "fd99::1", .dst = "fd99::2",
-		.sport = 40140, .dport = 5007, .seq = 3099345809u, .ack = 1193216428u, .flags = 0x18, .window = 64,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 1857750126u, .tsecr = 1236756177u, .nsack = 0,
+		.sport = 51104, .dport = 5007, .seq = 97865364u, .ack = 1453088624u, .flags = 0x18, .window = 64,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 3699794977u, .tsecr = 3503925505u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"60036153003f0640fd990000000000000000000000000001fd99000000000000"
-		"00000000000000029ccc138fb8bc4391471f09ac80180040cde400000101080a"
-		"6ebb046e49b766d1736567332d44524f50332d78787878787878787878787878"
+		"600c93bc003f0640fd990000000000000000000000000001fd99000000000000"
+		"0000000000000002c7a0138f05d54e94569c5f70801800404ee200000101080a"
+		"dc866421d0d9a901736567332d44524f50332d78787878787878787878787878"
 		"78787878787878" },
-	{ /* C>S PA seq=3099345840 ack=1193216428 [('NOP', None), ('NOP', None), ('Timestamp', (1857750129, 1236756177))] len=31 */
+	{ /* C>S PA seq=97865395 ack=1453088624 [('NOP', None), ('NOP', None), ('Timestamp', (3699794980, 3503925505))] len=31 */
 		.name = "v6_sack_ts[8]", .dir = 0, .family = 6, .l3_len = 40, .tcp_hlen = 32, .payload_len = 31,
 		.src = "fd99::1", .dst = "fd99::2",
-		.sport = 40140, .dport = 5007, .seq = 3099345840u, .ack = 1193216428u, .flags = 0x18, .window = 64,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 1857750129u, .tsecr = 1236756177u, .nsack = 0,
+		.sport = 51104, .dport = 5007, .seq = 97865395u, .ack = 1453088624u, .flags = 0x18, .window = 64,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 3699794980u, .tsecr = 3503925505u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"60036153003f0640fd990000000000000000000000000001fd99000000000000"
-		"00000000000000029ccc138fb8bc43b0471f09ac80180040cdc000000101080a"
-		"6ebb047149b766d1736567342d44524f50342d78787878787878787878787878"
+		"600c93bc003f0640fd990000000000000000000000000001fd99000000000000"
+		"0000000000000002c7a0138f05d54eb3569c5f70801800404ebe00000101080a"
+		"dc866424d0d9a901736567342d44524f50342d78787878787878787878787878"
 		"78787878787878" },
-	{ /* S>C A seq=1193216428 ack=3099345809 [('NOP', None), ('NOP', None), ('Timestamp', (1236756186, 1857750124)), ('NOP', None), ('NOP', None), ('SAck', (3099345840, 3099345871))] len=0 */
+	{ /* S>C A seq=1453088624 ack=97865364 [('NOP', None), ('NOP', None), ('Timestamp', (3503925512, 3699794975)), ('NOP', None), ('NOP', None), ('SAck', (97865395, 97865426))] len=0 */
 		.name = "v6_sack_ts[9]", .dir = 1, .family = 6, .l3_len = 40, .tcp_hlen = 44, .payload_len = 0,
 		.src = "fd99::2", .dst = "fd99::1",
-		.sport = 5007, .dport = 40140, .seq = 1193216428u, .ack = 3099345809u, .flags = 0x10, .window = 63,
-		.present = 0x18, .mss = 0, .wscale = 0, .tsval = 1236756186u, .tsecr = 1857750124u, .nsack = 1,
-		.sack = { { 3099345840u, 3099345871u } },
+		.sport = 5007, .dport = 51104, .seq = 1453088624u, .ack = 97865364u, .flags = 0x10, .window = 63,
+		.present = 0x18, .mss = 0, .wscale = 0, .tsval = 3503925512u, .tsecr = 3699794975u, .nsack = 1,
+		.sack = { { 97865395u, 97865426u } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 36, .csum_ok = 1,
 		.hex =
-		"6002eb0a002c0640fd990000000000000000000000000002fd99000000000000"
-		"0000000000000001138f9ccc471f09acb8bc4391b010003f2b0a00000101080a"
-		"49b766da6ebb046c0101050ab8bc43b0b8bc43cf" },
-	{ /* C>S PA seq=3099345871 ack=1193216428 [('NOP', None), ('NOP', None), ('Timestamp', (1857750131, 1236756177))] len=31 */
+		"6004f793002c0640fd990000000000000000000000000002fd99000000000000"
+		"0000000000000001138fc7a0569c5f7005d54e94b010003ffbd200000101080a"
+		"d0d9a908dc86641f0101050a05d54eb305d54ed2" },
+	{ /* C>S PA seq=97865426 ack=1453088624 [('NOP', None), ('NOP', None), ('Timestamp', (3699794982, 3503925505))] len=31 */
 		.name = "v6_sack_ts[10]", .dir = 0, .family = 6, .l3_len = 40, .tcp_hlen = 32, .payload_len = 31,
 		.src = "fd99::1", .dst = "fd99::2",
-		.sport = 40140, .dport = 5007, .seq = 3099345871u, .ack = 1193216428u, .flags = 0x18, .window = 64,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 1857750131u, .tsecr = 1236756177u, .nsack = 0,
+		.sport = 51104, .dport = 5007, .seq = 97865426u, .ack = 1453088624u, .flags = 0x18, .window = 64,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 3699794982u, .tsecr = 3503925505u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"60036153003f0640fd990000000000000000000000000001fd99000000000000"
-		"00000000000000029ccc138fb8bc43cf471f09ac80180040cd9d00000101080a"
-		"6ebb047349b766d1736567352d44524f50352d78787878787878787878787878"
+		"600c93bc003f0640fd990000000000000000000000000001fd99000000000000"
+		"0000000000000002c7a0138f05d54ed2569c5f70801800404e9b00000101080a"
+		"dc866426d0d9a901736567352d44524f50352d78787878787878787878787878"
 		"78787878787878" },
-	{ /* S>C A seq=1193216428 ack=3099345809 [('NOP', None), ('NOP', None), ('Timestamp', (1236756188, 1857750124)), ('NOP', None), ('NOP', None), ('SAck', (3099345840, 3099345902))] len=0 */
+	{ /* S>C A seq=1453088624 ack=97865364 [('NOP', None), ('NOP', None), ('Timestamp', (3503925514, 3699794975)), ('NOP', None), ('NOP', None), ('SAck', (97865395, 97865457))] len=0 */
 		.name = "v6_sack_ts[11]", .dir = 1, .family = 6, .l3_len = 40, .tcp_hlen = 44, .payload_len = 0,
 		.src = "fd99::2", .dst = "fd99::1",
-		.sport = 5007, .dport = 40140, .seq = 1193216428u, .ack = 3099345809u, .flags = 0x10, .window = 63,
-		.present = 0x18, .mss = 0, .wscale = 0, .tsval = 1236756188u, .tsecr = 1857750124u, .nsack = 1,
-		.sack = { { 3099345840u, 3099345902u } },
+		.sport = 5007, .dport = 51104, .seq = 1453088624u, .ack = 97865364u, .flags = 0x10, .window = 63,
+		.present = 0x18, .mss = 0, .wscale = 0, .tsval = 3503925514u, .tsecr = 3699794975u, .nsack = 1,
+		.sack = { { 97865395u, 97865457u } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 36, .csum_ok = 1,
 		.hex =
-		"6002eb0a002c0640fd990000000000000000000000000002fd99000000000000"
-		"0000000000000001138f9ccc471f09acb8bc4391b010003f2ae900000101080a"
-		"49b766dc6ebb046c0101050ab8bc43b0b8bc43ee" },
-	{ /* C>S PA seq=3099345902 ack=1193216428 [('NOP', None), ('NOP', None), ('Timestamp', (1857750133, 1236756177))] len=31 */
+		"6004f793002c0640fd990000000000000000000000000002fd99000000000000"
+		"0000000000000001138fc7a0569c5f7005d54e94b010003ffbb100000101080a"
+		"d0d9a90adc86641f0101050a05d54eb305d54ef1" },
+	{ /* C>S PA seq=97865457 ack=1453088624 [('NOP', None), ('NOP', None), ('Timestamp', (3699794984, 3503925505))] len=31 */
 		.name = "v6_sack_ts[12]", .dir = 0, .family = 6, .l3_len = 40, .tcp_hlen = 32, .payload_len = 31,
 		.src = "fd99::1", .dst = "fd99::2",
-		.sport = 40140, .dport = 5007, .seq = 3099345902u, .ack = 1193216428u, .flags = 0x18, .window = 64,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 1857750133u, .tsecr = 1236756177u, .nsack = 0,
+		.sport = 51104, .dport = 5007, .seq = 97865457u, .ack = 1453088624u, .flags = 0x18, .window = 64,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 3699794984u, .tsecr = 3503925505u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"60036153003f0640fd990000000000000000000000000001fd99000000000000"
-		"00000000000000029ccc138fb8bc43ee471f09ac80180040cd7a00000101080a"
-		"6ebb047549b766d1736567362d44524f50362d78787878787878787878787878"
+		"600c93bc003f0640fd990000000000000000000000000001fd99000000000000"
+		"0000000000000002c7a0138f05d54ef1569c5f70801800404e7800000101080a"
+		"dc866428d0d9a901736567362d44524f50362d78787878787878787878787878"
 		"78787878787878" },
-	{ /* S>C A seq=1193216428 ack=3099345809 [('NOP', None), ('NOP', None), ('Timestamp', (1236756190, 1857750124)), ('NOP', None), ('NOP', None), ('SAck', (3099345840, 3099345933))] len=0 */
+	{ /* S>C A seq=1453088624 ack=97865364 [('NOP', None), ('NOP', None), ('Timestamp', (3503925516, 3699794975)), ('NOP', None), ('NOP', None), ('SAck', (97865395, 97865488))] len=0 */
 		.name = "v6_sack_ts[13]", .dir = 1, .family = 6, .l3_len = 40, .tcp_hlen = 44, .payload_len = 0,
 		.src = "fd99::2", .dst = "fd99::1",
-		.sport = 5007, .dport = 40140, .seq = 1193216428u, .ack = 3099345809u, .flags = 0x10, .window = 63,
-		.present = 0x18, .mss = 0, .wscale = 0, .tsval = 1236756190u, .tsecr = 1857750124u, .nsack = 1,
-		.sack = { { 3099345840u, 3099345933u } },
+		.sport = 5007, .dport = 51104, .seq = 1453088624u, .ack = 97865364u, .flags = 0x10, .window = 63,
+		.present = 0x18, .mss = 0, .wscale = 0, .tsval = 3503925516u, .tsecr = 3699794975u, .nsack = 1,
+		.sack = { { 97865395u, 97865488u } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 36, .csum_ok = 1,
 		.hex =
-		"6002eb0a002c0640fd990000000000000000000000000002fd99000000000000"
-		"0000000000000001138f9ccc471f09acb8bc4391b010003f2ac800000101080a"
-		"49b766de6ebb046c0101050ab8bc43b0b8bc440d" },
-	{ /* C>S PA seq=3099345933 ack=1193216428 [('NOP', None), ('NOP', None), ('Timestamp', (1857750135, 1236756177))] len=31 */
+		"6004f793002c0640fd990000000000000000000000000002fd99000000000000"
+		"0000000000000001138fc7a0569c5f7005d54e94b010003ffb9000000101080a"
+		"d0d9a90cdc86641f0101050a05d54eb305d54f10" },
+	{ /* C>S PA seq=97865488 ack=1453088624 [('NOP', None), ('NOP', None), ('Timestamp', (3699794986, 3503925505))] len=31 */
 		.name = "v6_sack_ts[14]", .dir = 0, .family = 6, .l3_len = 40, .tcp_hlen = 32, .payload_len = 31,
 		.src = "fd99::1", .dst = "fd99::2",
-		.sport = 40140, .dport = 5007, .seq = 3099345933u, .ack = 1193216428u, .flags = 0x18, .window = 64,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 1857750135u, .tsecr = 1236756177u, .nsack = 0,
+		.sport = 51104, .dport = 5007, .seq = 97865488u, .ack = 1453088624u, .flags = 0x18, .window = 64,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 3699794986u, .tsecr = 3503925505u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"60036153003f0640fd990000000000000000000000000001fd99000000000000"
-		"00000000000000029ccc138fb8bc440d471f09ac80180040cd5700000101080a"
-		"6ebb047749b766d1736567372d44524f50372d78787878787878787878787878"
+		"600c93bc003f0640fd990000000000000000000000000001fd99000000000000"
+		"0000000000000002c7a0138f05d54f10569c5f70801800404e5500000101080a"
+		"dc86642ad0d9a901736567372d44524f50372d78787878787878787878787878"
 		"78787878787878" },
-	{ /* S>C A seq=1193216428 ack=3099345809 [('NOP', None), ('NOP', None), ('Timestamp', (1236756192, 1857750124)), ('NOP', None), ('NOP', None), ('SAck', (3099345840, 3099345964))] len=0 */
+	{ /* S>C A seq=1453088624 ack=97865364 [('NOP', None), ('NOP', None), ('Timestamp', (3503925518, 3699794975)), ('NOP', None), ('NOP', None), ('SAck', (97865395, 97865519))] len=0 */
 		.name = "v6_sack_ts[15]", .dir = 1, .family = 6, .l3_len = 40, .tcp_hlen = 44, .payload_len = 0,
 		.src = "fd99::2", .dst = "fd99::1",
-		.sport = 5007, .dport = 40140, .seq = 1193216428u, .ack = 3099345809u, .flags = 0x10, .window = 63,
-		.present = 0x18, .mss = 0, .wscale = 0, .tsval = 1236756192u, .tsecr = 1857750124u, .nsack = 1,
-		.sack = { { 3099345840u, 3099345964u } },
+		.sport = 5007, .dport = 51104, .seq = 1453088624u, .ack = 97865364u, .flags = 0x10, .window = 63,
+		.present = 0x18, .mss = 0, .wscale = 0, .tsval = 3503925518u, .tsecr = 3699794975u, .nsack = 1,
+		.sack = { { 97865395u, 97865519u } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 36, .csum_ok = 1,
 		.hex =
-		"6002eb0a002c0640fd990000000000000000000000000002fd99000000000000"
-		"0000000000000001138f9ccc471f09acb8bc4391b010003f2aa700000101080a"
-		"49b766e06ebb046c0101050ab8bc43b0b8bc442c" },
-	{ /* C>S PA seq=3099345964 ack=1193216428 [('NOP', None), ('NOP', None), ('Timestamp', (1857750137, 1236756177))] len=31 */
+		"6004f793002c0640fd990000000000000000000000000002fd99000000000000"
+		"0000000000000001138fc7a0569c5f7005d54e94b010003ffb6f00000101080a"
+		"d0d9a90edc86641f0101050a05d54eb305d54f2f" },
+	{ /* C>S PA seq=97865519 ack=1453088624 [('NOP', None), ('NOP', None), ('Timestamp', (3699794988, 3503925505))] len=31 */
 		.name = "v6_sack_ts[16]", .dir = 0, .family = 6, .l3_len = 40, .tcp_hlen = 32, .payload_len = 31,
 		.src = "fd99::1", .dst = "fd99::2",
-		.sport = 40140, .dport = 5007, .seq = 3099345964u, .ack = 1193216428u, .flags = 0x18, .window = 64,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 1857750137u, .tsecr = 1236756177u, .nsack = 0,
+		.sport = 51104, .dport = 5007, .seq = 97865519u, .ack = 1453088624u, .flags = 0x18, .window = 64,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 3699794988u, .tsecr = 3503925505u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"60036153003f0640fd990000000000000000000000000001fd99000000000000"
-		"00000000000000029ccc138fb8bc442c471f09ac80180040cd3400000101080a"
-		"6ebb047949b766d1736567382d44524f50382d78787878787878787878787878"
+		"600c93bc003f0640fd990000000000000000000000000001fd99000000000000"
+		"0000000000000002c7a0138f05d54f2f569c5f70801800404e3200000101080a"
+		"dc86642cd0d9a901736567382d44524f50382d78787878787878787878787878"
 		"78787878787878" },
-	{ /* S>C A seq=1193216428 ack=3099345809 [('NOP', None), ('NOP', None), ('Timestamp', (1236756194, 1857750124)), ('NOP', None), ('NOP', None), ('SAck', (3099345840, 3099345995))] len=0 */
+	{ /* S>C A seq=1453088624 ack=97865364 [('NOP', None), ('NOP', None), ('Timestamp', (3503925520, 3699794975)), ('NOP', None), ('NOP', None), ('SAck', (97865395, 97865550))] len=0 */
 		.name = "v6_sack_ts[17]", .dir = 1, .family = 6, .l3_len = 40, .tcp_hlen = 44, .payload_len = 0,
 		.src = "fd99::2", .dst = "fd99::1",
-		.sport = 5007, .dport = 40140, .seq = 1193216428u, .ack = 3099345809u, .flags = 0x10, .window = 63,
-		.present = 0x18, .mss = 0, .wscale = 0, .tsval = 1236756194u, .tsecr = 1857750124u, .nsack = 1,
-		.sack = { { 3099345840u, 3099345995u } },
+		.sport = 5007, .dport = 51104, .seq = 1453088624u, .ack = 97865364u, .flags = 0x10, .window = 63,
+		.present = 0x18, .mss = 0, .wscale = 0, .tsval = 3503925520u, .tsecr = 3699794975u, .nsack = 1,
+		.sack = { { 97865395u, 97865550u } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 36, .csum_ok = 1,
 		.hex =
-		"6002eb0a002c0640fd990000000000000000000000000002fd99000000000000"
-		"0000000000000001138f9ccc471f09acb8bc4391b010003f2a8600000101080a"
-		"49b766e26ebb046c0101050ab8bc43b0b8bc444b" },
-	{ /* C>S PA seq=3099345995 ack=1193216428 [('NOP', None), ('NOP', None), ('Timestamp', (1857750139, 1236756177))] len=31 */
+		"6004f793002c0640fd990000000000000000000000000002fd99000000000000"
+		"0000000000000001138fc7a0569c5f7005d54e94b010003ffb4e00000101080a"
+		"d0d9a910dc86641f0101050a05d54eb305d54f4e" },
+	{ /* C>S PA seq=97865550 ack=1453088624 [('NOP', None), ('NOP', None), ('Timestamp', (3699794990, 3503925505))] len=31 */
 		.name = "v6_sack_ts[18]", .dir = 0, .family = 6, .l3_len = 40, .tcp_hlen = 32, .payload_len = 31,
 		.src = "fd99::1", .dst = "fd99::2",
-		.sport = 40140, .dport = 5007, .seq = 3099345995u, .ack = 1193216428u, .flags = 0x18, .window = 64,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 1857750139u, .tsecr = 1236756177u, .nsack = 0,
+		.sport = 51104, .dport = 5007, .seq = 97865550u, .ack = 1453088624u, .flags = 0x18, .window = 64,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 3699794990u, .tsecr = 3503925505u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"60036153003f0640fd990000000000000000000000000001fd99000000000000"
-		"00000000000000029ccc138fb8bc444b471f09ac80180040cd1100000101080a"
-		"6ebb047b49b766d1736567392d44524f50392d78787878787878787878787878"
+		"600c93bc003f0640fd990000000000000000000000000001fd99000000000000"
+		"0000000000000002c7a0138f05d54f4e569c5f70801800404e0f00000101080a"
+		"dc86642ed0d9a901736567392d44524f50392d78787878787878787878787878"
 		"78787878787878" },
-	{ /* S>C A seq=1193216428 ack=3099345809 [('NOP', None), ('NOP', None), ('Timestamp', (1236756196, 1857750124)), ('NOP', None), ('NOP', None), ('SAck', (3099345840, 3099346026))] len=0 */
+	{ /* S>C A seq=1453088624 ack=97865364 [('NOP', None), ('NOP', None), ('Timestamp', (3503925522, 3699794975)), ('NOP', None), ('NOP', None), ('SAck', (97865395, 97865581))] len=0 */
 		.name = "v6_sack_ts[19]", .dir = 1, .family = 6, .l3_len = 40, .tcp_hlen = 44, .payload_len = 0,
 		.src = "fd99::2", .dst = "fd99::1",
-		.sport = 5007, .dport = 40140, .seq = 1193216428u, .ack = 3099345809u, .flags = 0x10, .window = 63,
-		.present = 0x18, .mss = 0, .wscale = 0, .tsval = 1236756196u, .tsecr = 1857750124u, .nsack = 1,
-		.sack = { { 3099345840u, 3099346026u } },
+		.sport = 5007, .dport = 51104, .seq = 1453088624u, .ack = 97865364u, .flags = 0x10, .window = 63,
+		.present = 0x18, .mss = 0, .wscale = 0, .tsval = 3503925522u, .tsecr = 3699794975u, .nsack = 1,
+		.sack = { { 97865395u, 97865581u } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 36, .csum_ok = 1,
 		.hex =
-		"6002eb0a002c0640fd990000000000000000000000000002fd99000000000000"
-		"0000000000000001138f9ccc471f09acb8bc4391b010003f2a6500000101080a"
-		"49b766e46ebb046c0101050ab8bc43b0b8bc446a" },
-	{ /* C>S PA seq=3099345995 ack=1193216428 [('NOP', None), ('NOP', None), ('Timestamp', (1857750147, 1236756177))] len=31 */
+		"6004f793002c0640fd990000000000000000000000000002fd99000000000000"
+		"0000000000000001138fc7a0569c5f7005d54e94b010003ffb2d00000101080a"
+		"d0d9a912dc86641f0101050a05d54eb305d54f6d" },
+	{ /* C>S PA seq=97865550 ack=1453088624 [('NOP', None), ('NOP', None), ('Timestamp', (3699794998, 3503925505))] len=31 */
 		.name = "v6_sack_ts[20]", .dir = 0, .family = 6, .l3_len = 40, .tcp_hlen = 32, .payload_len = 31,
 		.src = "fd99::1", .dst = "fd99::2",
-		.sport = 40140, .dport = 5007, .seq = 3099345995u, .ack = 1193216428u, .flags = 0x18, .window = 64,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 1857750147u, .tsecr = 1236756177u, .nsack = 0,
+		.sport = 51104, .dport = 5007, .seq = 97865550u, .ack = 1453088624u, .flags = 0x18, .window = 64,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 3699794998u, .tsecr = 3503925505u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"60036153003f0640fd990000000000000000000000000001fd99000000000000"
-		"00000000000000029ccc138fb8bc444b471f09ac80180040cd0900000101080a"
-		"6ebb048349b766d1736567392d44524f50392d78787878787878787878787878"
+		"600c93bc003f0640fd990000000000000000000000000001fd99000000000000"
+		"0000000000000002c7a0138f05d54f4e569c5f70801800404e0700000101080a"
+		"dc866436d0d9a901736567392d44524f50392d78787878787878787878787878"
 		"78787878787878" },
-	{ /* S>C A seq=1193216428 ack=3099345809 [('NOP', None), ('NOP', None), ('Timestamp', (1236756204, 1857750124)), ('NOP', None), ('NOP', None), ('SAck', (3099345995, 3099346026, 3099345840, 3099346026))] len=0 */
+	{ /* S>C A seq=1453088624 ack=97865364 [('NOP', None), ('NOP', None), ('Timestamp', (3503925530, 3699794975)), ('NOP', None), ('NOP', None), ('SAck', (97865550, 97865581, 97865395, 97865581))] len=0 */
 		.name = "v6_sack_ts[21]", .dir = 1, .family = 6, .l3_len = 40, .tcp_hlen = 52, .payload_len = 0,
 		.src = "fd99::2", .dst = "fd99::1",
-		.sport = 5007, .dport = 40140, .seq = 1193216428u, .ack = 3099345809u, .flags = 0x10, .window = 63,
-		.present = 0x18, .mss = 0, .wscale = 0, .tsval = 1236756204u, .tsecr = 1857750124u, .nsack = 2,
-		.sack = { { 3099345995u, 3099346026u }, { 3099345840u, 3099346026u } },
+		.sport = 5007, .dport = 51104, .seq = 1453088624u, .ack = 97865364u, .flags = 0x10, .window = 63,
+		.present = 0x18, .mss = 0, .wscale = 0, .tsval = 3503925530u, .tsecr = 3699794975u, .nsack = 2,
+		.sack = { { 97865550u, 97865581u }, { 97865395u, 97865581u } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 36, .csum_ok = 1,
 		.hex =
-		"6002eb0a00340640fd990000000000000000000000000002fd99000000000000"
-		"0000000000000001138f9ccc471f09acb8bc4391d010003f101e00000101080a"
-		"49b766ec6ebb046c01010512b8bc444bb8bc446ab8bc43b0b8bc446a" },
-	{ /* C>S PA seq=3099345747 ack=1193216428 [('NOP', None), ('NOP', None), ('Timestamp', (1857750359, 1236756177))] len=93 */
+		"6004f79300340640fd990000000000000000000000000002fd99000000000000"
+		"0000000000000001138fc7a0569c5f7005d54e94d010003f30b000000101080a"
+		"d0d9a91adc86641f0101051205d54f4e05d54f6d05d54eb305d54f6d" },
+	{ /* C>S PA seq=97865302 ack=1453088624 [('NOP', None), ('NOP', None), ('Timestamp', (3699795206, 3503925505))] len=93 */
 		.name = "v6_sack_ts[22]", .dir = 0, .family = 6, .l3_len = 40, .tcp_hlen = 32, .payload_len = 93,
 		.src = "fd99::1", .dst = "fd99::2",
-		.sport = 40140, .dport = 5007, .seq = 3099345747u, .ack = 1193216428u, .flags = 0x18, .window = 64,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 1857750359u, .tsecr = 1236756177u, .nsack = 0,
+		.sport = 51104, .dport = 5007, .seq = 97865302u, .ack = 1453088624u, .flags = 0x18, .window = 64,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 3699795206u, .tsecr = 3503925505u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"600fc92e007d0640fd990000000000000000000000000001fd99000000000000"
-		"00000000000000029ccc138fb8bc4353471f09ac801800402e5f00000101080a"
-		"6ebb055749b766d1736567312d44524f50312d78787878787878787878787878"
+		"600e3f43007d0640fd990000000000000000000000000001fd99000000000000"
+		"0000000000000002c7a0138f05d54e56569c5f7080180040af6000000101080a"
+		"dc866506d0d9a901736567312d44524f50312d78787878787878787878787878"
 		"78787878787878736567322d44524f50322d7878787878787878787878787878"
 		"787878787878736567332d44524f50332d787878787878787878787878787878"
 		"7878787878" },
-	{ /* C>S PA seq=3099345747 ack=1193216428 [('NOP', None), ('NOP', None), ('Timestamp', (1857750791, 1236756177))] len=93 */
+	{ /* C>S PA seq=97865302 ack=1453088624 [('NOP', None), ('NOP', None), ('Timestamp', (3699795642, 3503925505))] len=93 */
 		.name = "v6_sack_ts[23]", .dir = 0, .family = 6, .l3_len = 40, .tcp_hlen = 32, .payload_len = 93,
 		.src = "fd99::1", .dst = "fd99::2",
-		.sport = 40140, .dport = 5007, .seq = 3099345747u, .ack = 1193216428u, .flags = 0x18, .window = 64,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 1857750791u, .tsecr = 1236756177u, .nsack = 0,
+		.sport = 51104, .dport = 5007, .seq = 97865302u, .ack = 1453088624u, .flags = 0x18, .window = 64,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 3699795642u, .tsecr = 3503925505u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"600ea72b007d0640fd990000000000000000000000000001fd99000000000000"
-		"00000000000000029ccc138fb8bc4353471f09ac801800402caf00000101080a"
-		"6ebb070749b766d1736567312d44524f50312d78787878787878787878787878"
+		"60004e3a007d0640fd990000000000000000000000000001fd99000000000000"
+		"0000000000000002c7a0138f05d54e56569c5f7080180040adac00000101080a"
+		"dc8666bad0d9a901736567312d44524f50312d78787878787878787878787878"
 		"78787878787878736567322d44524f50322d7878787878787878787878787878"
 		"787878787878736567332d44524f50332d787878787878787878787878787878"
 		"7878787878" },
-	{ /* S>C A seq=1193216428 ack=3099346026 [('NOP', None), ('NOP', None), ('Timestamp', (1236756848, 1857750791)), ('NOP', None), ('NOP', None), ('SAck', (3099345747, 3099345809))] len=0 */
+	{ /* S>C A seq=1453088624 ack=97865581 [('NOP', None), ('NOP', None), ('Timestamp', (3503926174, 3699795642)), ('NOP', None), ('NOP', None), ('SAck', (97865302, 97865364))] len=0 */
 		.name = "v6_sack_ts[24]", .dir = 1, .family = 6, .l3_len = 40, .tcp_hlen = 44, .payload_len = 0,
 		.src = "fd99::2", .dst = "fd99::1",
-		.sport = 5007, .dport = 40140, .seq = 1193216428u, .ack = 3099346026u, .flags = 0x10, .window = 63,
-		.present = 0x18, .mss = 0, .wscale = 0, .tsval = 1236756848u, .tsecr = 1857750791u, .nsack = 1,
-		.sack = { { 3099345747u, 3099345809u } },
+		.sport = 5007, .dport = 51104, .seq = 1453088624u, .ack = 97865581u, .flags = 0x10, .window = 63,
+		.present = 0x18, .mss = 0, .wscale = 0, .tsval = 3503926174u, .tsecr = 3699795642u, .nsack = 1,
+		.sack = { { 97865302u, 97865364u } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 36, .csum_ok = 1,
 		.hex =
-		"6002eb0a002c0640fd990000000000000000000000000002fd99000000000000"
-		"0000000000000001138f9ccc471f09acb8bc446ab010003f259b00000101080a"
-		"49b769706ebb07070101050ab8bc4353b8bc4391" },
-	{ /* C>S FA seq=3099346026 ack=1193216428 [('NOP', None), ('NOP', None), ('Timestamp', (1857750791, 1236756848))] len=0 */
+		"6004f793002c0640fd990000000000000000000000000002fd99000000000000"
+		"0000000000000001138fc7a0569c5f7005d54f6db010003ff66300000101080a"
+		"d0d9ab9edc8666ba0101050a05d54e5605d54e94" },
+	{ /* C>S FA seq=97865581 ack=1453088624 [('NOP', None), ('NOP', None), ('Timestamp', (3699795642, 3503926174))] len=0 */
 		.name = "v6_sack_ts[25]", .dir = 0, .family = 6, .l3_len = 40, .tcp_hlen = 32, .payload_len = 0,
 		.src = "fd99::1", .dst = "fd99::2",
-		.sport = 40140, .dport = 5007, .seq = 3099346026u, .ack = 1193216428u, .flags = 0x11, .window = 64,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 1857750791u, .tsecr = 1236756848u, .nsack = 0,
+		.sport = 51104, .dport = 5007, .seq = 97865581u, .ack = 1453088624u, .flags = 0x11, .window = 64,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 3699795642u, .tsecr = 3503926174u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"600ea72b00200640fd990000000000000000000000000001fd99000000000000"
-		"00000000000000029ccc138fb8bc446a471f09ac80110040540e00000101080a"
-		"6ebb070749b76970" },
-	{ /* S>C A seq=1193216428 ack=3099346027 [('NOP', None), ('NOP', None), ('Timestamp', (1236756892, 1857750791))] len=0 */
+		"60004e3a00200640fd990000000000000000000000000001fd99000000000000"
+		"0000000000000002c7a0138f05d54f6d569c5f7080110040d50d00000101080a"
+		"dc8666bad0d9ab9e" },
+	{ /* S>C A seq=1453088624 ack=97865582 [('NOP', None), ('NOP', None), ('Timestamp', (3503926218, 3699795642))] len=0 */
 		.name = "v6_sack_ts[26]", .dir = 1, .family = 6, .l3_len = 40, .tcp_hlen = 32, .payload_len = 0,
 		.src = "fd99::2", .dst = "fd99::1",
-		.sport = 5007, .dport = 40140, .seq = 1193216428u, .ack = 3099346027u, .flags = 0x10, .window = 63,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 1236756892u, .tsecr = 1857750791u, .nsack = 0,
+		.sport = 5007, .dport = 51104, .seq = 1453088624u, .ack = 97865582u, .flags = 0x10, .window = 63,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 3503926218u, .tsecr = 3699795642u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"6002eb0a00200640fd990000000000000000000000000002fd99000000000000"
-		"0000000000000001138f9ccc471f09acb8bc446b8010003f53e300000101080a"
-		"49b7699c6ebb0707" },
-	{ /* S>C PA seq=1193216428 ack=3099346027 [('NOP', None), ('NOP', None), ('Timestamp', (1236756898, 1857750791))] len=14 */
+		"6004f79300200640fd990000000000000000000000000002fd99000000000000"
+		"0000000000000001138fc7a0569c5f7005d54f6e8010003fd4e200000101080a"
+		"d0d9abcadc8666ba" },
+	{ /* S>C PA seq=1453088624 ack=97865582 [('NOP', None), ('NOP', None), ('Timestamp', (3503926224, 3699795642))] len=14 */
 		.name = "v6_sack_ts[27]", .dir = 1, .family = 6, .l3_len = 40, .tcp_hlen = 32, .payload_len = 14,
 		.src = "fd99::2", .dst = "fd99::1",
-		.sport = 5007, .dport = 40140, .seq = 1193216428u, .ack = 3099346027u, .flags = 0x18, .window = 63,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 1236756898u, .tsecr = 1857750791u, .nsack = 0,
+		.sport = 5007, .dport = 51104, .seq = 1453088624u, .ack = 97865582u, .flags = 0x18, .window = 63,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 3503926224u, .tsecr = 3699795642u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"6002eb0a002e0640fd990000000000000000000000000002fd99000000000000"
-		"0000000000000001138f9ccc471f09acb8bc446b8018003fc2f600000101080a"
-		"49b769a26ebb0707676f74203237392062797465730a" },
-	{ /* C>S A seq=3099346027 ack=1193216442 [('NOP', None), ('NOP', None), ('Timestamp', (1857750841, 1236756898))] len=0 */
+		"6004f793002e0640fd990000000000000000000000000002fd99000000000000"
+		"0000000000000001138fc7a0569c5f7005d54f6e8018003f43f600000101080a"
+		"d0d9abd0dc8666ba676f74203237392062797465730a" },
+	{ /* C>S A seq=97865582 ack=1453088638 [('NOP', None), ('NOP', None), ('Timestamp', (3699795692, 3503926224))] len=0 */
 		.name = "v6_sack_ts[28]", .dir = 0, .family = 6, .l3_len = 40, .tcp_hlen = 32, .payload_len = 0,
 		.src = "fd99::1", .dst = "fd99::2",
-		.sport = 40140, .dport = 5007, .seq = 3099346027u, .ack = 1193216442u, .flags = 0x10, .window = 64,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 1857750841u, .tsecr = 1236756898u, .nsack = 0,
+		.sport = 51104, .dport = 5007, .seq = 97865582u, .ack = 1453088638u, .flags = 0x10, .window = 64,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 3699795692u, .tsecr = 3503926224u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"600ea72b00200640fd990000000000000000000000000001fd99000000000000"
-		"00000000000000029ccc138fb8bc446b471f09ba80100040539c00000101080a"
-		"6ebb073949b769a2" },
-	{ /* S>C FA seq=1193216442 ack=3099346027 [('NOP', None), ('NOP', None), ('Timestamp', (1236756948, 1857750841))] len=0 */
+		"60004e3a00200640fd990000000000000000000000000001fd99000000000000"
+		"0000000000000002c7a0138f05d54f6e569c5f7e80100040d49b00000101080a"
+		"dc8666ecd0d9abd0" },
+	{ /* S>C FA seq=1453088638 ack=97865582 [('NOP', None), ('NOP', None), ('Timestamp', (3503926274, 3699795692))] len=0 */
 		.name = "v6_sack_ts[29]", .dir = 1, .family = 6, .l3_len = 40, .tcp_hlen = 32, .payload_len = 0,
 		.src = "fd99::2", .dst = "fd99::1",
-		.sport = 5007, .dport = 40140, .seq = 1193216442u, .ack = 3099346027u, .flags = 0x11, .window = 63,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 1236756948u, .tsecr = 1857750841u, .nsack = 0,
+		.sport = 5007, .dport = 51104, .seq = 1453088638u, .ack = 97865582u, .flags = 0x11, .window = 63,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 3503926274u, .tsecr = 3699795692u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"6002eb0a00200640fd990000000000000000000000000002fd99000000000000"
-		"0000000000000001138f9ccc471f09bab8bc446b8011003f536a00000101080a"
-		"49b769d46ebb0739" },
-	{ /* C>S A seq=3099346027 ack=1193216443 [('NOP', None), ('NOP', None), ('Timestamp', (1857750891, 1236756948))] len=0 */
+		"6004f79300200640fd990000000000000000000000000002fd99000000000000"
+		"0000000000000001138fc7a0569c5f7e05d54f6e8011003fd46900000101080a"
+		"d0d9ac02dc8666ec" },
+	{ /* C>S A seq=97865582 ack=1453088639 [('NOP', None), ('NOP', None), ('Timestamp', (3699795742, 3503926274))] len=0 */
 		.name = "v6_sack_ts[30]", .dir = 0, .family = 6, .l3_len = 40, .tcp_hlen = 32, .payload_len = 0,
 		.src = "fd99::1", .dst = "fd99::2",
-		.sport = 40140, .dport = 5007, .seq = 3099346027u, .ack = 1193216443u, .flags = 0x10, .window = 64,
-		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 1857750891u, .tsecr = 1236756948u, .nsack = 0,
+		.sport = 51104, .dport = 5007, .seq = 97865582u, .ack = 1453088639u, .flags = 0x10, .window = 64,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 3699795742u, .tsecr = 3503926274u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"600ea72b00200640fd990000000000000000000000000001fd99000000000000"
-		"00000000000000029ccc138fb8bc446b471f09bb80100040533700000101080a"
-		"6ebb076b49b769d4" },
-	{ /* C>S S seq=2372133637 ack=0 [('MSS', 1460), ('NOP', None), ('NOP', None), ('SAckOK', b''), ('NOP', None), ('WScale', 10)] len=0 */
+		"60004e3a00200640fd990000000000000000000000000001fd99000000000000"
+		"0000000000000002c7a0138f05d54f6e569c5f7f80100040d43600000101080a"
+		"dc86671ed0d9ac02" },
+	{ /* C>S S seq=2306700410 ack=0 [('MSS', 1460), ('NOP', None), ('NOP', None), ('SAckOK', b''), ('NOP', None), ('WScale', 10)] len=0 */
 		.name = "v4_sack_nots[0]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 32, .payload_len = 0,
 		.src = "10.99.0.1", .dst = "10.99.0.2",
-		.sport = 35486, .dport = 5006, .seq = 2372133637u, .ack = 0u, .flags = 0x02, .window = 64240,
+		.sport = 49000, .dport = 5006, .seq = 2306700410u, .ack = 0u, .flags = 0x02, .window = 64240,
 		.present = 0x07, .mss = 1460, .wscale = 10, .tsval = 0u, .tsecr = 0u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 22, .wscale_off = 31, .ts_off = 0, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"45000034cacc400040065b2f0a6300010a6300028a9e138e8d63e30500000000"
-		"8002faf050bf0000020405b4010104020103030a" },
-	{ /* S>C SA seq=3171921284 ack=2372133638 [('MSS', 1460), ('NOP', None), ('NOP', None), ('SAckOK', b''), ('NOP', None), ('WScale', 10)] len=0 */
+		"45000034691740004006bce40a6300010a630002bf68138e897d747a00000000"
+		"8002faf08e660000020405b4010104020103030a" },
+	{ /* S>C SA seq=2513187654 ack=2306700411 [('MSS', 1460), ('NOP', None), ('NOP', None), ('SAckOK', b''), ('NOP', None), ('WScale', 10)] len=0 */
 		.name = "v4_sack_nots[1]", .dir = 1, .family = 4, .l3_len = 20, .tcp_hlen = 32, .payload_len = 0,
 		.src = "10.99.0.2", .dst = "10.99.0.1",
-		.sport = 5006, .dport = 35486, .seq = 3171921284u, .ack = 2372133638u, .flags = 0x12, .window = 64240,
+		.sport = 5006, .dport = 49000, .seq = 2513187654u, .ack = 2306700411u, .flags = 0x12, .window = 64240,
 		.present = 0x07, .mss = 1460, .wscale = 10, .tsval = 0u, .tsecr = 0u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 22, .wscale_off = 31, .ts_off = 0, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"4500003400004000400625fc0a6300020a630001138e8a9ebd0fad848d63e306"
-		"8012faf0e6190000020405b4010104020103030a" },
-	{ /* C>S A seq=2372133638 ack=3171921285 '' len=0 */
+		"4500003400004000400625fc0a6300020a630001138ebf6895cc3346897d747b"
+		"8012faf0c5420000020405b4010104020103030a" },
+	{ /* C>S A seq=2306700411 ack=2513187655 '' len=0 */
 		.name = "v4_sack_nots[2]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 20, .payload_len = 0,
 		.src = "10.99.0.1", .dst = "10.99.0.2",
-		.sport = 35486, .dport = 5006, .seq = 2372133638u, .ack = 3171921285u, .flags = 0x10, .window = 63,
+		.sport = 49000, .dport = 5006, .seq = 2306700411u, .ack = 2513187655u, .flags = 0x10, .window = 63,
 		.present = 0x00, .mss = 0, .wscale = 0, .tsval = 0u, .tsecr = 0u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 0, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"45000028cacd400040065b3a0a6300010a6300028a9e138e8d63e306bd0fad85"
-		"5010003f21a10000" },
-	{ /* C>S PA seq=2372133638 ack=3171921285 [] len=31 */
+		"45000028691840004006bcef0a6300010a630002bf68138e897d747b95cc3347"
+		"5010003f00ca0000" },
+	{ /* C>S PA seq=2306700411 ack=2513187655 [] len=31 */
 		.name = "v4_sack_nots[3]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 20, .payload_len = 31,
 		.src = "10.99.0.1", .dst = "10.99.0.2",
-		.sport = 35486, .dport = 5006, .seq = 2372133638u, .ack = 3171921285u, .flags = 0x18, .window = 63,
+		.sport = 49000, .dport = 5006, .seq = 2306700411u, .ack = 2513187655u, .flags = 0x18, .window = 63,
 		.present = 0x00, .mss = 0, .wscale = 0, .tsval = 0u, .tsecr = 0u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 0, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"45000047cace400040065b1a0a6300010a6300028a9e138e8d63e306bd0fad85"
-		"5018003f95690000736567312d44524f50312d78787878787878787878787878"
+		"45000047691940004006bccf0a6300010a630002bf68138e897d747b95cc3347"
+		"5018003f74920000736567312d44524f50312d78787878787878787878787878"
 		"78787878787878" },
-	{ /* S>C A seq=3171921285 ack=2372133669 '' len=0 */
+	{ /* S>C A seq=2513187655 ack=2306700442 '' len=0 */
 		.name = "v4_sack_nots[4]", .dir = 1, .family = 4, .l3_len = 20, .tcp_hlen = 20, .payload_len = 0,
 		.src = "10.99.0.2", .dst = "10.99.0.1",
-		.sport = 5006, .dport = 35486, .seq = 3171921285u, .ack = 2372133669u, .flags = 0x10, .window = 63,
+		.sport = 5006, .dport = 49000, .seq = 2513187655u, .ack = 2306700442u, .flags = 0x10, .window = 63,
 		.present = 0x00, .mss = 0, .wscale = 0, .tsval = 0u, .tsecr = 0u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 0, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"45000028794840004006acbf0a6300020a630001138e8a9ebd0fad858d63e325"
-		"5010003f21820000" },
-	{ /* C>S PA seq=2372133669 ack=3171921285 [] len=31 */
+		"45000028e3ec40004006421b0a6300020a630001138ebf6895cc3347897d749a"
+		"5010003f00ab0000" },
+	{ /* C>S PA seq=2306700442 ack=2513187655 [] len=31 */
 		.name = "v4_sack_nots[5]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 20, .payload_len = 31,
 		.src = "10.99.0.1", .dst = "10.99.0.2",
-		.sport = 35486, .dport = 5006, .seq = 2372133669u, .ack = 3171921285u, .flags = 0x18, .window = 63,
+		.sport = 49000, .dport = 5006, .seq = 2306700442u, .ack = 2513187655u, .flags = 0x18, .window = 63,
 		.present = 0x00, .mss = 0, .wscale = 0, .tsval = 0u, .tsecr = 0u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 0, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"45000047cacf400040065b190a6300010a6300028a9e138e8d63e325bd0fad85"
-		"5018003f95480000736567322d44524f50322d78787878787878787878787878"
+		"45000047691a40004006bcce0a6300010a630002bf68138e897d749a95cc3347"
+		"5018003f74710000736567322d44524f50322d78787878787878787878787878"
 		"78787878787878" },
-	{ /* C>S PA seq=2372133700 ack=3171921285 [] len=31 */
+	{ /* C>S PA seq=2306700473 ack=2513187655 [] len=31 */
 		.name = "v4_sack_nots[6]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 20, .payload_len = 31,
 		.src = "10.99.0.1", .dst = "10.99.0.2",
-		.sport = 35486, .dport = 5006, .seq = 2372133700u, .ack = 3171921285u, .flags = 0x18, .window = 63,
+		.sport = 49000, .dport = 5006, .seq = 2306700473u, .ack = 2513187655u, .flags = 0x18, .window = 63,
 		.present = 0x00, .mss = 0, .wscale = 0, .tsval = 0u, .tsecr = 0u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 0, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"45000047cad0400040065b180a6300010a6300028a9e138e8d63e344bd0fad85"
-		"5018003f95270000736567332d44524f50332d78787878787878787878787878"
+		"45000047691b40004006bccd0a6300010a630002bf68138e897d74b995cc3347"
+		"5018003f74500000736567332d44524f50332d78787878787878787878787878"
 		"78787878787878" },
-	{ /* S>C A seq=3171921285 ack=2372133669 [('NOP', None), ('NOP', None), ('SAck', (2372133700, 2372133731))] len=0 */
+	{ /* S>C A seq=2513187655 ack=2306700442 [('NOP', None), ('NOP', None), ('SAck', (2306700473, 2306700504))] len=0 */
 		.name = "v4_sack_nots[7]", .dir = 1, .family = 4, .l3_len = 20, .tcp_hlen = 32, .payload_len = 0,
 		.src = "10.99.0.2", .dst = "10.99.0.1",
-		.sport = 5006, .dport = 35486, .seq = 3171921285u, .ack = 2372133669u, .flags = 0x10, .window = 63,
+		.sport = 5006, .dport = 49000, .seq = 2513187655u, .ack = 2306700442u, .flags = 0x10, .window = 63,
 		.present = 0x08, .mss = 0, .wscale = 0, .tsval = 0u, .tsecr = 0u, .nsack = 1,
-		.sack = { { 2372133700u, 2372133731u } },
+		.sack = { { 2306700473u, 2306700504u } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 0, .sack_off = 24, .csum_ok = 1,
 		.hex =
-		"45000034794940004006acb20a6300020a630001138e8a9ebd0fad858d63e325"
-		"8010003f09fb00000101050a8d63e3448d63e363" },
-	{ /* C>S PA seq=2372133731 ack=3171921285 [] len=31 */
+		"45000034e3ed40004006420e0a6300020a630001138ebf6895cc3347897d749a"
+		"8010003fce0600000101050a897d74b9897d74d8" },
+	{ /* C>S PA seq=2306700504 ack=2513187655 [] len=31 */
 		.name = "v4_sack_nots[8]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 20, .payload_len = 31,
 		.src = "10.99.0.1", .dst = "10.99.0.2",
-		.sport = 35486, .dport = 5006, .seq = 2372133731u, .ack = 3171921285u, .flags = 0x18, .window = 63,
+		.sport = 49000, .dport = 5006, .seq = 2306700504u, .ack = 2513187655u, .flags = 0x18, .window = 63,
 		.present = 0x00, .mss = 0, .wscale = 0, .tsval = 0u, .tsecr = 0u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 0, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"45000047cad1400040065b170a6300010a6300028a9e138e8d63e363bd0fad85"
-		"5018003f95060000736567342d44524f50342d78787878787878787878787878"
+		"45000047691c40004006bccc0a6300010a630002bf68138e897d74d895cc3347"
+		"5018003f742f0000736567342d44524f50342d78787878787878787878787878"
 		"78787878787878" },
-	{ /* C>S PA seq=2372133762 ack=3171921285 [] len=31 */
+	{ /* C>S PA seq=2306700535 ack=2513187655 [] len=31 */
 		.name = "v4_sack_nots[9]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 20, .payload_len = 31,
 		.src = "10.99.0.1", .dst = "10.99.0.2",
-		.sport = 35486, .dport = 5006, .seq = 2372133762u, .ack = 3171921285u, .flags = 0x18, .window = 63,
+		.sport = 49000, .dport = 5006, .seq = 2306700535u, .ack = 2513187655u, .flags = 0x18, .window = 63,
 		.present = 0x00, .mss = 0, .wscale = 0, .tsval = 0u, .tsecr = 0u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 0, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"45000047cad2400040065b160a6300010a6300028a9e138e8d63e382bd0fad85"
-		"5018003f94e50000736567352d44524f50352d78787878787878787878787878"
+		"45000047691d40004006bccb0a6300010a630002bf68138e897d74f795cc3347"
+		"5018003f740e0000736567352d44524f50352d78787878787878787878787878"
 		"78787878787878" },
-	{ /* S>C A seq=3171921285 ack=2372133669 [('NOP', None), ('NOP', None), ('SAck', (2372133762, 2372133793, 2372133700, 2372133731))] len=0 */
+	{ /* S>C A seq=2513187655 ack=2306700442 [('NOP', None), ('NOP', None), ('SAck', (2306700535, 2306700566, 2306700473, 2306700504))] len=0 */
 		.name = "v4_sack_nots[10]", .dir = 1, .family = 4, .l3_len = 20, .tcp_hlen = 40, .payload_len = 0,
 		.src = "10.99.0.2", .dst = "10.99.0.1",
-		.sport = 5006, .dport = 35486, .seq = 3171921285u, .ack = 2372133669u, .flags = 0x10, .window = 63,
+		.sport = 5006, .dport = 49000, .seq = 2513187655u, .ack = 2306700442u, .flags = 0x10, .window = 63,
 		.present = 0x08, .mss = 0, .wscale = 0, .tsval = 0u, .tsecr = 0u, .nsack = 2,
-		.sack = { { 2372133762u, 2372133793u }, { 2372133700u, 2372133731u } },
+		.sack = { { 2306700535u, 2306700566u }, { 2306700473u, 2306700504u } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 0, .sack_off = 24, .csum_ok = 1,
 		.hex =
-		"4500003c794a40004006aca90a6300020a630001138e8a9ebd0fad858d63e325"
-		"a010003f07ff0000010105128d63e3828d63e3a18d63e3448d63e363" },
-	{ /* C>S PA seq=2372133793 ack=3171921285 [] len=31 */
+		"4500003ce3ee4000400642050a6300020a630001138ebf6895cc3347897d749a"
+		"a010003fb0ed000001010512897d74f7897d7516897d74b9897d74d8" },
+	{ /* C>S PA seq=2306700566 ack=2513187655 [] len=31 */
 		.name = "v4_sack_nots[11]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 20, .payload_len = 31,
 		.src = "10.99.0.1", .dst = "10.99.0.2",
-		.sport = 35486, .dport = 5006, .seq = 2372133793u, .ack = 3171921285u, .flags = 0x18, .window = 63,
+		.sport = 49000, .dport = 5006, .seq = 2306700566u, .ack = 2513187655u, .flags = 0x18, .window = 63,
 		.present = 0x00, .mss = 0, .wscale = 0, .tsval = 0u, .tsecr = 0u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 0, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"45000047cad3400040065b150a6300010a6300028a9e138e8d63e3a1bd0fad85"
-		"5018003f94c40000736567362d44524f50362d78787878787878787878787878"
+		"45000047691e40004006bcca0a6300010a630002bf68138e897d751695cc3347"
+		"5018003f73ed0000736567362d44524f50362d78787878787878787878787878"
 		"78787878787878" },
-	{ /* C>S PA seq=2372133824 ack=3171921285 [] len=31 */
+	{ /* C>S PA seq=2306700597 ack=2513187655 [] len=31 */
 		.name = "v4_sack_nots[12]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 20, .payload_len = 31,
 		.src = "10.99.0.1", .dst = "10.99.0.2",
-		.sport = 35486, .dport = 5006, .seq = 2372133824u, .ack = 3171921285u, .flags = 0x18, .window = 63,
+		.sport = 49000, .dport = 5006, .seq = 2306700597u, .ack = 2513187655u, .flags = 0x18, .window = 63,
 		.present = 0x00, .mss = 0, .wscale = 0, .tsval = 0u, .tsecr = 0u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 0, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"45000047cad4400040065b140a6300010a6300028a9e138e8d63e3c0bd0fad85"
-		"5018003f94a30000736567372d44524f50372d78787878787878787878787878"
+		"45000047691f40004006bcc90a6300010a630002bf68138e897d753595cc3347"
+		"5018003f73cc0000736567372d44524f50372d78787878787878787878787878"
 		"78787878787878" },
-	{ /* S>C A seq=3171921285 ack=2372133669 [('NOP', None), ('NOP', None), ('SAck', (2372133824, 2372133855, 2372133762, 2372133793, 2372133700, 2372133731))] len=0 */
+	{ /* S>C A seq=2513187655 ack=2306700442 [('NOP', None), ('NOP', None), ('SAck', (2306700597, 2306700628, 2306700535, 2306700566, 2306700473, 2306700504))] len=0 */
 		.name = "v4_sack_nots[13]", .dir = 1, .family = 4, .l3_len = 20, .tcp_hlen = 48, .payload_len = 0,
 		.src = "10.99.0.2", .dst = "10.99.0.1",
-		.sport = 5006, .dport = 35486, .seq = 3171921285u, .ack = 2372133669u, .flags = 0x10, .window = 63,
+		.sport = 5006, .dport = 49000, .seq = 2513187655u, .ack = 2306700442u, .flags = 0x10, .window = 63,
 		.present = 0x08, .mss = 0, .wscale = 0, .tsval = 0u, .tsecr = 0u, .nsack = 3,
-		.sack = { { 2372133824u, 2372133855u }, { 2372133762u, 2372133793u }, { 2372133700u, 2372133731u } },
+		.sack = { { 2306700597u, 2306700628u }, { 2306700535u, 2306700566u }, { 2306700473u, 2306700504u } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 0, .sack_off = 24, .csum_ok = 1,
 		.hex =
-		"45000044794b40004006aca00a6300020a630001138e8a9ebd0fad858d63e325"
-		"c010003f058700000101051a8d63e3c08d63e3df8d63e3828d63e3a18d63e344"
-		"8d63e363" },
-	{ /* C>S PA seq=2372133855 ack=3171921285 [] len=31 */
+		"45000044e3ef4000400641fc0a6300020a630001138ebf6895cc3347897d749a"
+		"c010003f935800000101051a897d7535897d7554897d74f7897d7516897d74b9"
+		"897d74d8" },
+	{ /* C>S PA seq=2306700628 ack=2513187655 [] len=31 */
 		.name = "v4_sack_nots[14]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 20, .payload_len = 31,
 		.src = "10.99.0.1", .dst = "10.99.0.2",
-		.sport = 35486, .dport = 5006, .seq = 2372133855u, .ack = 3171921285u, .flags = 0x18, .window = 63,
+		.sport = 49000, .dport = 5006, .seq = 2306700628u, .ack = 2513187655u, .flags = 0x18, .window = 63,
 		.present = 0x00, .mss = 0, .wscale = 0, .tsval = 0u, .tsecr = 0u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 0, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"45000047cad5400040065b130a6300010a6300028a9e138e8d63e3dfbd0fad85"
-		"5018003f94820000736567382d44524f50382d78787878787878787878787878"
+		"45000047692040004006bcc80a6300010a630002bf68138e897d755495cc3347"
+		"5018003f73ab0000736567382d44524f50382d78787878787878787878787878"
 		"78787878787878" },
-	{ /* C>S PA seq=2372133886 ack=3171921285 [] len=31 */
+	{ /* C>S PA seq=2306700659 ack=2513187655 [] len=31 */
 		.name = "v4_sack_nots[15]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 20, .payload_len = 31,
 		.src = "10.99.0.1", .dst = "10.99.0.2",
-		.sport = 35486, .dport = 5006, .seq = 2372133886u, .ack = 3171921285u, .flags = 0x18, .window = 63,
+		.sport = 49000, .dport = 5006, .seq = 2306700659u, .ack = 2513187655u, .flags = 0x18, .window = 63,
 		.present = 0x00, .mss = 0, .wscale = 0, .tsval = 0u, .tsecr = 0u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 0, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"45000047cad6400040065b120a6300010a6300028a9e138e8d63e3febd0fad85"
-		"5018003f94610000736567392d44524f50392d78787878787878787878787878"
+		"45000047692140004006bcc70a6300010a630002bf68138e897d757395cc3347"
+		"5018003f738a0000736567392d44524f50392d78787878787878787878787878"
 		"78787878787878" },
-	{ /* S>C A seq=3171921285 ack=2372133669 [('NOP', None), ('NOP', None), ('SAck', (2372133886, 2372133917, 2372133824, 2372133855, 2372133762, 2372133793, 2372133700, 2372133731))] len=0 */
+	{ /* S>C A seq=2513187655 ack=2306700442 [('NOP', None), ('NOP', None), ('SAck', (2306700659, 2306700690, 2306700597, 2306700628, 2306700535, 2306700566, 2306700473, 2306700504))] len=0 */
 		.name = "v4_sack_nots[16]", .dir = 1, .family = 4, .l3_len = 20, .tcp_hlen = 56, .payload_len = 0,
 		.src = "10.99.0.2", .dst = "10.99.0.1",
-		.sport = 5006, .dport = 35486, .seq = 3171921285u, .ack = 2372133669u, .flags = 0x10, .window = 63,
+		.sport = 5006, .dport = 49000, .seq = 2513187655u, .ack = 2306700442u, .flags = 0x10, .window = 63,
 		.present = 0x08, .mss = 0, .wscale = 0, .tsval = 0u, .tsecr = 0u, .nsack = 4,
-		.sack = { { 2372133886u, 2372133917u }, { 2372133824u, 2372133855u }, { 2372133762u, 2372133793u }, { 2372133700u, 2372133731u } },
+		.sack = { { 2306700659u, 2306700690u }, { 2306700597u, 2306700628u }, { 2306700535u, 2306700566u }, { 2306700473u, 2306700504u } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 0, .sack_off = 24, .csum_ok = 1,
 		.hex =
-		"4500004c794c40004006ac970a6300020a630001138e8a9ebd0fad858d63e325"
-		"e010003f02930000010105228d63e3fe8d63e41d8d63e3c08d63e3df8d63e382"
-		"8d63e3a18d63e3448d63e363" },
-	{ /* C>S PA seq=2372133886 ack=3171921285 [] len=31 */
+		"4500004ce3f04000400641f30a6300020a630001138ebf6895cc3347897d749a"
+		"e010003f7547000001010522897d7573897d7592897d7535897d7554897d74f7"
+		"897d7516897d74b9897d74d8" },
+	{ /* C>S PA seq=2306700659 ack=2513187655 [] len=31 */
 		.name = "v4_sack_nots[17]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 20, .payload_len = 31,
 		.src = "10.99.0.1", .dst = "10.99.0.2",
-		.sport = 35486, .dport = 5006, .seq = 2372133886u, .ack = 3171921285u, .flags = 0x18, .window = 63,
+		.sport = 49000, .dport = 5006, .seq = 2306700659u, .ack = 2513187655u, .flags = 0x18, .window = 63,
 		.present = 0x00, .mss = 0, .wscale = 0, .tsval = 0u, .tsecr = 0u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 0, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"45000047cad7400040065b110a6300010a6300028a9e138e8d63e3febd0fad85"
-		"5018003f94610000736567392d44524f50392d78787878787878787878787878"
+		"45000047692240004006bcc60a6300010a630002bf68138e897d757395cc3347"
+		"5018003f738a0000736567392d44524f50392d78787878787878787878787878"
 		"78787878787878" },
-	{ /* S>C A seq=3171921285 ack=2372133669 [('NOP', None), ('NOP', None), ('SAck', (2372133886, 2372133917, 2372133886, 2372133917, 2372133824, 2372133855, 2372133762, 2372133793))] len=0 */
+	{ /* S>C A seq=2513187655 ack=2306700442 [('NOP', None), ('NOP', None), ('SAck', (2306700659, 2306700690, 2306700659, 2306700690, 2306700597, 2306700628, 2306700535, 2306700566))] len=0 */
 		.name = "v4_sack_nots[18]", .dir = 1, .family = 4, .l3_len = 20, .tcp_hlen = 56, .payload_len = 0,
 		.src = "10.99.0.2", .dst = "10.99.0.1",
-		.sport = 5006, .dport = 35486, .seq = 3171921285u, .ack = 2372133669u, .flags = 0x10, .window = 63,
+		.sport = 5006, .dport = 49000, .seq = 2513187655u, .ack = 2306700442u, .flags = 0x10, .window = 63,
 		.present = 0x08, .mss = 0, .wscale = 0, .tsval = 0u, .tsecr = 0u, .nsack = 4,
-		.sack = { { 2372133886u, 2372133917u }, { 2372133886u, 2372133917u }, { 2372133824u, 2372133855u }, { 2372133762u, 2372133793u } },
+		.sack = { { 2306700659u, 2306700690u }, { 2306700659u, 2306700690u }, { 2306700597u, 2306700628u }, { 2306700535u, 2306700566u } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 0, .sack_off = 24, .csum_ok = 1,
 		.hex =
-		"4500004c794d40004006ac960a6300020a630001138e8a9ebd0fad858d63e325"
-		"e010003f011f0000010105228d63e3fe8d63e41d8d63e3fe8d63e41d8d63e3c0"
-		"8d63e3df8d63e3828d63e3a1" },
-	{ /* C>S PA seq=2372133638 ack=3171921285 [] len=62 */
+		"4500004ce3f14000400641f20a6300020a630001138ebf6895cc3347897d749a"
+		"e010003f73d3000001010522897d7573897d7592897d7573897d7592897d7535"
+		"897d7554897d74f7897d7516" },
+	{ /* C>S PA seq=2306700411 ack=2513187655 [] len=62 */
 		.name = "v4_sack_nots[19]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 20, .payload_len = 62,
 		.src = "10.99.0.1", .dst = "10.99.0.2",
-		.sport = 35486, .dport = 5006, .seq = 2372133638u, .ack = 3171921285u, .flags = 0x18, .window = 63,
+		.sport = 49000, .dport = 5006, .seq = 2306700411u, .ack = 2513187655u, .flags = 0x18, .window = 63,
 		.present = 0x00, .mss = 0, .wscale = 0, .tsval = 0u, .tsecr = 0u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 0, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"45000066cad8400040065af10a6300010a6300028a9e138e8d63e306bd0fad85"
-		"5018003f82be0000736567312d44524f50312d78787878787878787878787878"
+		"45000066692340004006bca60a6300010a630002bf68138e897d747b95cc3347"
+		"5018003f61e70000736567312d44524f50312d78787878787878787878787878"
 		"78787878787878736567322d44524f50322d7878787878787878787878787878"
 		"787878787878" },
-	{ /* S>C A seq=3171921285 ack=2372133731 [('NOP', None), ('NOP', None), ('SAck', (2372133638, 2372133669, 2372133886, 2372133917, 2372133824, 2372133855, 2372133762, 2372133793))] len=0 */
-		.name = "v4_sack_nots[20]", .dir = 1, .family = 4, .l3_len = 20, .tcp_hlen = 56, .payload_len = 0,
-		.src = "10.99.0.2", .dst = "10.99.0.1",
-		.sport = 5006, .dport = 35486, .seq = 3171921285u, .ack = 2372133731u, .flags = 0x10, .window = 63,
-		.present = 0x08, .mss = 0, .wscale = 0, .tsval = 0u, .tsecr = 0u, .nsack = 4,
-		.sack = { { 2372133638u, 2372133669u }, { 2372133886u, 2372133917u }, { 2372133824u, 2372133855u }, { 2372133762u, 2372133793u } },
-		.mss_off = 0, .wscale_off = 0, .ts_off = 0, .sack_off = 24, .csum_ok = 1,
-		.hex =
-		"4500004c794e40004006ac950a6300020a630001138e8a9ebd0fad858d63e363"
-		"e010003f02d10000010105228d63e3068d63e3258d63e3fe8d63e41d8d63e3c0"
-		"8d63e3df8d63e3828d63e3a1" },
-	{ /* C>S PA seq=2372133638 ack=3171921285 [] len=124 */
-		.name = "v4_sack_nots[21]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 20, .payload_len = 124,
+	{ /* C>S PA seq=2306700411 ack=2513187655 [] len=62 */
+		.name = "v4_sack_nots[20]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 20, .payload_len = 62,
 		.src = "10.99.0.1", .dst = "10.99.0.2",
-		.sport = 35486, .dport = 5006, .seq = 2372133638u, .ack = 3171921285u, .flags = 0x18, .window = 63,
+		.sport = 49000, .dport = 5006, .seq = 2306700411u, .ack = 2513187655u, .flags = 0x18, .window = 63,
 		.present = 0x00, .mss = 0, .wscale = 0, .tsval = 0u, .tsecr = 0u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 0, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"450000a4cad9400040065ab20a6300010a6300028a9e138e8d63e306bd0fad85"
-		"5018003fdfdf0000736567312d44524f50312d78787878787878787878787878"
+		"45000066692440004006bca50a6300010a630002bf68138e897d747b95cc3347"
+		"5018003f61e70000736567312d44524f50312d78787878787878787878787878"
 		"78787878787878736567322d44524f50322d7878787878787878787878787878"
-		"787878787878736567332d44524f50332d787878787878787878787878787878"
-		"7878787878736567342d44524f50342d78787878787878787878787878787878"
-		"78787878" },
-	{ /* S>C A seq=3171921285 ack=2372133793 [('NOP', None), ('NOP', None), ('SAck', (2372133638, 2372133731, 2372133886, 2372133917, 2372133824, 2372133855))] len=0 */
-		.name = "v4_sack_nots[22]", .dir = 1, .family = 4, .l3_len = 20, .tcp_hlen = 48, .payload_len = 0,
+		"787878787878" },
+	{ /* S>C A seq=2513187655 ack=2306700504 [('NOP', None), ('NOP', None), ('SAck', (2306700411, 2306700442, 2306700659, 2306700690, 2306700597, 2306700628, 2306700535, 2306700566))] len=0 */
+		.name = "v4_sack_nots[21]", .dir = 1, .family = 4, .l3_len = 20, .tcp_hlen = 56, .payload_len = 0,
 		.src = "10.99.0.2", .dst = "10.99.0.1",
-		.sport = 5006, .dport = 35486, .seq = 3171921285u, .ack = 2372133793u, .flags = 0x10, .window = 63,
+		.sport = 5006, .dport = 49000, .seq = 2513187655u, .ack = 2306700504u, .flags = 0x10, .window = 63,
+		.present = 0x08, .mss = 0, .wscale = 0, .tsval = 0u, .tsecr = 0u, .nsack = 4,
+		.sack = { { 2306700411u, 2306700442u }, { 2306700659u, 2306700690u }, { 2306700597u, 2306700628u }, { 2306700535u, 2306700566u } },
+		.mss_off = 0, .wscale_off = 0, .ts_off = 0, .sack_off = 24, .csum_ok = 1,
+		.hex =
+		"4500004ce3f24000400641f10a6300020a630001138ebf6895cc3347897d74d8"
+		"e010003f7585000001010522897d747b897d749a897d7573897d7592897d7535"
+		"897d7554897d74f7897d7516" },
+	{ /* C>S FA seq=2306700690 ack=2513187655 '' len=0 */
+		.name = "v4_sack_nots[22]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 20, .payload_len = 0,
+		.src = "10.99.0.1", .dst = "10.99.0.2",
+		.sport = 49000, .dport = 5006, .seq = 2306700690u, .ack = 2513187655u, .flags = 0x11, .window = 63,
+		.present = 0x00, .mss = 0, .wscale = 0, .tsval = 0u, .tsecr = 0u, .nsack = 0,
+		.sack = { { 0, 0 } },
+		.mss_off = 0, .wscale_off = 0, .ts_off = 0, .sack_off = 0, .csum_ok = 1,
+		.hex =
+		"45000028692540004006bce20a6300010a630002bf68138e897d759295cc3347"
+		"5011003fffb10000" },
+	{ /* S>C A seq=2513187655 ack=2306700504 [('NOP', None), ('NOP', None), ('SAck', (2306700659, 2306700691, 2306700597, 2306700628, 2306700535, 2306700566))] len=0 */
+		.name = "v4_sack_nots[23]", .dir = 1, .family = 4, .l3_len = 20, .tcp_hlen = 48, .payload_len = 0,
+		.src = "10.99.0.2", .dst = "10.99.0.1",
+		.sport = 5006, .dport = 49000, .seq = 2513187655u, .ack = 2306700504u, .flags = 0x10, .window = 63,
 		.present = 0x08, .mss = 0, .wscale = 0, .tsval = 0u, .tsecr = 0u, .nsack = 3,
-		.sack = { { 2372133638u, 2372133731u }, { 2372133886u, 2372133917u }, { 2372133824u, 2372133855u } },
+		.sack = { { 2306700659u, 2306700691u }, { 2306700597u, 2306700628u }, { 2306700535u, 2306700566u } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 0, .sack_off = 24, .csum_ok = 1,
 		.hex =
-		"45000044794f40004006ac9c0a6300020a630001138e8a9ebd0fad858d63e3a1"
-		"c010003f045100000101051a8d63e3068d63e3638d63e3fe8d63e41d8d63e3c0"
-		"8d63e3df" },
-	{ /* C>S FA seq=2372133917 ack=3171921285 '' len=0 */
-		.name = "v4_sack_nots[23]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 20, .payload_len = 0,
+		"45000044e3f34000400641f80a6300020a630001138ebf6895cc3347897d74d8"
+		"c010003f91a500000101051a897d7573897d7593897d7535897d7554897d74f7"
+		"897d7516" },
+	{ /* C>S PA seq=2306700504 ack=2513187655 [] len=31 */
+		.name = "v4_sack_nots[24]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 20, .payload_len = 31,
 		.src = "10.99.0.1", .dst = "10.99.0.2",
-		.sport = 35486, .dport = 5006, .seq = 2372133917u, .ack = 3171921285u, .flags = 0x11, .window = 63,
+		.sport = 49000, .dport = 5006, .seq = 2306700504u, .ack = 2513187655u, .flags = 0x18, .window = 63,
 		.present = 0x00, .mss = 0, .wscale = 0, .tsval = 0u, .tsecr = 0u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 0, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"45000028cada400040065b2d0a6300010a6300028a9e138e8d63e41dbd0fad85"
-		"5011003f20890000" },
-	{ /* S>C A seq=3171921285 ack=2372133793 [('NOP', None), ('NOP', None), ('SAck', (2372133886, 2372133918, 2372133824, 2372133855))] len=0 */
-		.name = "v4_sack_nots[24]", .dir = 1, .family = 4, .l3_len = 20, .tcp_hlen = 40, .payload_len = 0,
-		.src = "10.99.0.2", .dst = "10.99.0.1",
-		.sport = 5006, .dport = 35486, .seq = 3171921285u, .ack = 2372133793u, .flags = 0x10, .window = 63,
-		.present = 0x08, .mss = 0, .wscale = 0, .tsval = 0u, .tsecr = 0u, .nsack = 2,
-		.sack = { { 2372133886u, 2372133918u }, { 2372133824u, 2372133855u } },
-		.mss_off = 0, .wscale_off = 0, .ts_off = 0, .sack_off = 24, .csum_ok = 1,
-		.hex =
-		"4500003c795040004006aca30a6300020a630001138e8a9ebd0fad858d63e3a1"
-		"a010003f05920000010105128d63e3fe8d63e41e8d63e3c08d63e3df" },
-	{ /* C>S PA seq=2372133793 ack=3171921285 [] len=31 */
-		.name = "v4_sack_nots[25]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 20, .payload_len = 31,
-		.src = "10.99.0.1", .dst = "10.99.0.2",
-		.sport = 35486, .dport = 5006, .seq = 2372133793u, .ack = 3171921285u, .flags = 0x18, .window = 63,
-		.present = 0x00, .mss = 0, .wscale = 0, .tsval = 0u, .tsecr = 0u, .nsack = 0,
-		.sack = { { 0, 0 } },
-		.mss_off = 0, .wscale_off = 0, .ts_off = 0, .sack_off = 0, .csum_ok = 1,
-		.hex =
-		"45000047cadb400040065b0d0a6300010a6300028a9e138e8d63e3a1bd0fad85"
-		"5018003f94c40000736567362d44524f50362d78787878787878787878787878"
+		"45000047692640004006bcc20a6300010a630002bf68138e897d74d895cc3347"
+		"5018003f742f0000736567342d44524f50342d78787878787878787878787878"
 		"78787878787878" },
-	{ /* S>C A seq=3171921285 ack=2372133855 [('NOP', None), ('NOP', None), ('SAck', (2372133886, 2372133918))] len=0 */
-		.name = "v4_sack_nots[26]", .dir = 1, .family = 4, .l3_len = 20, .tcp_hlen = 32, .payload_len = 0,
+	{ /* S>C A seq=2513187655 ack=2306700566 [('NOP', None), ('NOP', None), ('SAck', (2306700659, 2306700691, 2306700597, 2306700628))] len=0 */
+		.name = "v4_sack_nots[25]", .dir = 1, .family = 4, .l3_len = 20, .tcp_hlen = 40, .payload_len = 0,
 		.src = "10.99.0.2", .dst = "10.99.0.1",
-		.sport = 5006, .dport = 35486, .seq = 3171921285u, .ack = 2372133855u, .flags = 0x10, .window = 63,
-		.present = 0x08, .mss = 0, .wscale = 0, .tsval = 0u, .tsecr = 0u, .nsack = 1,
-		.sack = { { 2372133886u, 2372133918u } },
+		.sport = 5006, .dport = 49000, .seq = 2513187655u, .ack = 2306700566u, .flags = 0x10, .window = 63,
+		.present = 0x08, .mss = 0, .wscale = 0, .tsval = 0u, .tsecr = 0u, .nsack = 2,
+		.sack = { { 2306700659u, 2306700691u }, { 2306700597u, 2306700628u } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 0, .sack_off = 24, .csum_ok = 1,
 		.hex =
-		"45000034795140004006acaa0a6300020a630001138e8a9ebd0fad858d63e3df"
-		"8010003f07cc00000101050a8d63e3fe8d63e41e" },
-	{ /* C>S PA seq=2372133855 ack=3171921285 [] len=31 */
+		"4500003ce3f44000400641ff0a6300020a630001138ebf6895cc3347897d7516"
+		"a010003fae80000001010512897d7573897d7593897d7535897d7554" },
+	{ /* C>S PA seq=2306700566 ack=2513187655 [] len=31 */
+		.name = "v4_sack_nots[26]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 20, .payload_len = 31,
+		.src = "10.99.0.1", .dst = "10.99.0.2",
+		.sport = 49000, .dport = 5006, .seq = 2306700566u, .ack = 2513187655u, .flags = 0x18, .window = 63,
+		.present = 0x00, .mss = 0, .wscale = 0, .tsval = 0u, .tsecr = 0u, .nsack = 0,
+		.sack = { { 0, 0 } },
+		.mss_off = 0, .wscale_off = 0, .ts_off = 0, .sack_off = 0, .csum_ok = 1,
+		.hex =
+		"45000047692740004006bcc10a6300010a630002bf68138e897d751695cc3347"
+		"5018003f73ed0000736567362d44524f50362d78787878787878787878787878"
+		"78787878787878" },
+	{ /* C>S PA seq=2306700628 ack=2513187655 [] len=31 */
 		.name = "v4_sack_nots[27]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 20, .payload_len = 31,
 		.src = "10.99.0.1", .dst = "10.99.0.2",
-		.sport = 35486, .dport = 5006, .seq = 2372133855u, .ack = 3171921285u, .flags = 0x18, .window = 63,
+		.sport = 49000, .dport = 5006, .seq = 2306700628u, .ack = 2513187655u, .flags = 0x18, .window = 63,
 		.present = 0x00, .mss = 0, .wscale = 0, .tsval = 0u, .tsecr = 0u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 0, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"45000047cadc400040065b0c0a6300010a6300028a9e138e8d63e3dfbd0fad85"
-		"5018003f94820000736567382d44524f50382d78787878787878787878787878"
+		"45000047692840004006bcc00a6300010a630002bf68138e897d755495cc3347"
+		"5018003f73ab0000736567382d44524f50382d78787878787878787878787878"
 		"78787878787878" },
-	{ /* S>C A seq=3171921285 ack=2372133918 '' len=0 */
+	{ /* S>C A seq=2513187655 ack=2306700691 '' len=0 */
 		.name = "v4_sack_nots[28]", .dir = 1, .family = 4, .l3_len = 20, .tcp_hlen = 20, .payload_len = 0,
 		.src = "10.99.0.2", .dst = "10.99.0.1",
-		.sport = 5006, .dport = 35486, .seq = 3171921285u, .ack = 2372133918u, .flags = 0x10, .window = 63,
+		.sport = 5006, .dport = 49000, .seq = 2513187655u, .ack = 2306700691u, .flags = 0x10, .window = 63,
 		.present = 0x00, .mss = 0, .wscale = 0, .tsval = 0u, .tsecr = 0u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 0, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"45000028795240004006acb50a6300020a630001138e8a9ebd0fad858d63e41e"
-		"5010003f20890000" },
-	{ /* S>C PA seq=3171921285 ack=2372133918 [] len=14 */
+		"45000028e3f54000400642120a6300020a630001138ebf6895cc3347897d7593"
+		"5010003fffb10000" },
+	{ /* S>C PA seq=2513187655 ack=2306700691 [] len=14 */
 		.name = "v4_sack_nots[29]", .dir = 1, .family = 4, .l3_len = 20, .tcp_hlen = 20, .payload_len = 14,
 		.src = "10.99.0.2", .dst = "10.99.0.1",
-		.sport = 5006, .dport = 35486, .seq = 3171921285u, .ack = 2372133918u, .flags = 0x18, .window = 63,
+		.sport = 5006, .dport = 49000, .seq = 2513187655u, .ack = 2306700691u, .flags = 0x18, .window = 63,
 		.present = 0x00, .mss = 0, .wscale = 0, .tsval = 0u, .tsecr = 0u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 0, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"45000036795340004006aca60a6300020a630001138e8a9ebd0fad858d63e41e"
-		"5018003f8fa20000676f74203237392062797465730a" },
-	{ /* C>S A seq=2372133918 ack=3171921299 '' len=0 */
+		"45000036e3f64000400642030a6300020a630001138ebf6895cc3347897d7593"
+		"5018003f6ecb0000676f74203237392062797465730a" },
+	{ /* C>S A seq=2306700691 ack=2513187669 '' len=0 */
 		.name = "v4_sack_nots[30]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 20, .payload_len = 0,
 		.src = "10.99.0.1", .dst = "10.99.0.2",
-		.sport = 35486, .dport = 5006, .seq = 2372133918u, .ack = 3171921299u, .flags = 0x10, .window = 63,
+		.sport = 49000, .dport = 5006, .seq = 2306700691u, .ack = 2513187669u, .flags = 0x10, .window = 63,
 		.present = 0x00, .mss = 0, .wscale = 0, .tsval = 0u, .tsecr = 0u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 0, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"45000028cadd400040065b2a0a6300010a6300028a9e138e8d63e41ebd0fad93"
-		"5010003f207b0000" },
-	{ /* S>C FA seq=3171921299 ack=2372133918 '' len=0 */
+		"45000028692940004006bcde0a6300010a630002bf68138e897d759395cc3355"
+		"5010003fffa30000" },
+	{ /* S>C FA seq=2513187669 ack=2306700691 '' len=0 */
 		.name = "v4_sack_nots[31]", .dir = 1, .family = 4, .l3_len = 20, .tcp_hlen = 20, .payload_len = 0,
 		.src = "10.99.0.2", .dst = "10.99.0.1",
-		.sport = 5006, .dport = 35486, .seq = 3171921299u, .ack = 2372133918u, .flags = 0x11, .window = 63,
+		.sport = 5006, .dport = 49000, .seq = 2513187669u, .ack = 2306700691u, .flags = 0x11, .window = 63,
 		.present = 0x00, .mss = 0, .wscale = 0, .tsval = 0u, .tsecr = 0u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 0, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"45000028795440004006acb30a6300020a630001138e8a9ebd0fad938d63e41e"
-		"5011003f207a0000" },
-	{ /* C>S A seq=2372133918 ack=3171921300 '' len=0 */
+		"45000028e3f74000400642100a6300020a630001138ebf6895cc3355897d7593"
+		"5011003fffa20000" },
+	{ /* C>S A seq=2306700691 ack=2513187670 '' len=0 */
 		.name = "v4_sack_nots[32]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 20, .payload_len = 0,
 		.src = "10.99.0.1", .dst = "10.99.0.2",
-		.sport = 35486, .dport = 5006, .seq = 2372133918u, .ack = 3171921300u, .flags = 0x10, .window = 63,
+		.sport = 49000, .dport = 5006, .seq = 2306700691u, .ack = 2513187670u, .flags = 0x10, .window = 63,
 		.present = 0x00, .mss = 0, .wscale = 0, .tsval = 0u, .tsecr = 0u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 0, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"45000028cade400040065b290a6300010a6300028a9e138e8d63e41ebd0fad94"
-		"5010003f207a0000" },
-	{ /* C>S S seq=958243640 ack=0 [('MSS', 1460)] len=0 */
+		"45000028692a40004006bcdd0a6300010a630002bf68138e897d759395cc3356"
+		"5010003fffa20000" },
+	{ /* C>S S seq=1207178248 ack=0 [('MSS', 1460)] len=0 */
 		.name = "v4_mss_only[0]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 24, .payload_len = 0,
 		.src = "10.99.0.1", .dst = "10.99.0.2",
-		.sport = 44844, .dport = 5008, .seq = 958243640u, .ack = 0u, .flags = 0x02, .window = 64240,
+		.sport = 35626, .dport = 5008, .seq = 1207178248u, .ack = 0u, .flags = 0x02, .window = 64240,
 		.present = 0x01, .mss = 1460, .wscale = 0, .tsval = 0u, .tsecr = 0u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 22, .wscale_off = 0, .ts_off = 0, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"4500002c14804000400611840a6300010a630002af2c1390391da33800000000"
-		"6002faf0e95a0000020405b4" },
-	{ /* S>C SA seq=3786307503 ack=958243641 [('MSS', 1460)] len=0 */
+		"4500002c81ce40004006a4350a6300010a6300028b2a139047f4140800000000"
+		"6002faf08db60000020405b4" },
+	{ /* S>C SA seq=3704382833 ack=1207178249 [('MSS', 1460)] len=0 */
 		.name = "v4_mss_only[1]", .dir = 1, .family = 4, .l3_len = 20, .tcp_hlen = 24, .payload_len = 0,
 		.src = "10.99.0.2", .dst = "10.99.0.1",
-		.sport = 5008, .dport = 44844, .seq = 3786307503u, .ack = 958243641u, .flags = 0x12, .window = 64240,
+		.sport = 5008, .dport = 35626, .seq = 3704382833u, .ack = 1207178249u, .flags = 0x12, .window = 64240,
 		.present = 0x01, .mss = 1460, .wscale = 0, .tsval = 0u, .tsecr = 0u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 22, .wscale_off = 0, .ts_off = 0, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"4500002c00004000400626040a6300020a6300011390af2ce1ae77af391da339"
-		"6012faf08feb0000020405b4" },
-	{ /* C>S A seq=958243641 ack=3786307504 '' len=0 */
+		"4500002c00004000400626040a6300020a63000113908b2adccc657147f41409"
+		"6012faf04b670000020405b4" },
+	{ /* C>S A seq=1207178249 ack=3704382834 '' len=0 */
 		.name = "v4_mss_only[2]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 20, .payload_len = 0,
 		.src = "10.99.0.1", .dst = "10.99.0.2",
-		.sport = 44844, .dport = 5008, .seq = 958243641u, .ack = 3786307504u, .flags = 0x10, .window = 64240,
+		.sport = 35626, .dport = 5008, .seq = 1207178249u, .ack = 3704382834u, .flags = 0x10, .window = 64240,
 		.present = 0x00, .mss = 0, .wscale = 0, .tsval = 0u, .tsecr = 0u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 0, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"4500002814814000400611870a6300010a630002af2c1390391da339e1ae77b0"
-		"5010faf0a7a80000" },
-	{ /* C>S PA seq=958243641 ack=3786307504 [] len=24 */
+		"4500002881cf40004006a4380a6300010a6300028b2a139047f41409dccc6572"
+		"5010faf063240000" },
+	{ /* C>S PA seq=1207178249 ack=3704382834 [] len=24 */
 		.name = "v4_mss_only[3]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 20, .payload_len = 24,
 		.src = "10.99.0.1", .dst = "10.99.0.2",
-		.sport = 44844, .dport = 5008, .seq = 958243641u, .ack = 3786307504u, .flags = 0x18, .window = 64240,
+		.sport = 35626, .dport = 5008, .seq = 1207178249u, .ack = 3704382834u, .flags = 0x18, .window = 64240,
 		.present = 0x00, .mss = 0, .wscale = 0, .tsval = 0u, .tsecr = 0u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 0, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"45000040148240004006116e0a6300010a630002af2c1390391da339e1ae77b0"
-		"5018faf0909a0000474554202f7463706d696720485454502f312e300d0a0d0a" },
-	{ /* S>C A seq=3786307504 ack=958243665 '' len=0 */
+		"4500004081d040004006a41f0a6300010a6300028b2a139047f41409dccc6572"
+		"5018faf04c160000474554202f7463706d696720485454502f312e300d0a0d0a" },
+	{ /* S>C A seq=3704382834 ack=1207178273 '' len=0 */
 		.name = "v4_mss_only[4]", .dir = 1, .family = 4, .l3_len = 20, .tcp_hlen = 20, .payload_len = 0,
 		.src = "10.99.0.2", .dst = "10.99.0.1",
-		.sport = 5008, .dport = 44844, .seq = 3786307504u, .ack = 958243665u, .flags = 0x10, .window = 64216,
+		.sport = 5008, .dport = 35626, .seq = 3704382834u, .ack = 1207178273u, .flags = 0x10, .window = 64216,
 		.present = 0x00, .mss = 0, .wscale = 0, .tsval = 0u, .tsecr = 0u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 0, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"4500002839ef40004006ec180a6300020a6300011390af2ce1ae77b0391da351"
-		"5010fad8a7a80000" },
-	{ /* C>S FA seq=958243665 ack=3786307504 '' len=0 */
+		"450000283fbe40004006e6490a6300020a63000113908b2adccc657247f41421"
+		"5010fad863240000" },
+	{ /* C>S FA seq=1207178273 ack=3704382834 '' len=0 */
 		.name = "v4_mss_only[5]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 20, .payload_len = 0,
 		.src = "10.99.0.1", .dst = "10.99.0.2",
-		.sport = 44844, .dport = 5008, .seq = 958243665u, .ack = 3786307504u, .flags = 0x11, .window = 64240,
+		.sport = 35626, .dport = 5008, .seq = 1207178273u, .ack = 3704382834u, .flags = 0x11, .window = 64240,
 		.present = 0x00, .mss = 0, .wscale = 0, .tsval = 0u, .tsecr = 0u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 0, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"4500002814834000400611850a6300010a630002af2c1390391da351e1ae77b0"
-		"5011faf0a78f0000" },
-	{ /* S>C A seq=3786307504 ack=958243666 '' len=0 */
+		"4500002881d140004006a4360a6300010a6300028b2a139047f41421dccc6572"
+		"5011faf0630b0000" },
+	{ /* S>C A seq=3704382834 ack=1207178274 '' len=0 */
 		.name = "v4_mss_only[6]", .dir = 1, .family = 4, .l3_len = 20, .tcp_hlen = 20, .payload_len = 0,
 		.src = "10.99.0.2", .dst = "10.99.0.1",
-		.sport = 5008, .dport = 44844, .seq = 3786307504u, .ack = 958243666u, .flags = 0x10, .window = 64215,
+		.sport = 5008, .dport = 35626, .seq = 3704382834u, .ack = 1207178274u, .flags = 0x10, .window = 64215,
 		.present = 0x00, .mss = 0, .wscale = 0, .tsval = 0u, .tsecr = 0u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 0, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"4500002839f040004006ec170a6300020a6300011390af2ce1ae77b0391da352"
-		"5010fad7a7a80000" },
-	{ /* S>C PA seq=3786307504 ack=958243666 [] len=13 */
+		"450000283fbf40004006e6480a6300020a63000113908b2adccc657247f41422"
+		"5010fad763240000" },
+	{ /* S>C PA seq=3704382834 ack=1207178274 [] len=13 */
 		.name = "v4_mss_only[7]", .dir = 1, .family = 4, .l3_len = 20, .tcp_hlen = 20, .payload_len = 13,
 		.src = "10.99.0.2", .dst = "10.99.0.1",
-		.sport = 5008, .dport = 44844, .seq = 3786307504u, .ack = 958243666u, .flags = 0x18, .window = 64215,
+		.sport = 5008, .dport = 35626, .seq = 3704382834u, .ack = 1207178274u, .flags = 0x18, .window = 64215,
 		.present = 0x00, .mss = 0, .wscale = 0, .tsval = 0u, .tsecr = 0u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 0, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"4500003539f140004006ec090a6300020a6300011390af2ce1ae77b0391da352"
-		"5018fad790850000676f742032342062797465730a" },
-	{ /* C>S A seq=958243666 ack=3786307517 '' len=0 */
+		"450000353fc040004006e63a0a6300020a63000113908b2adccc657247f41422"
+		"5018fad74c010000676f742032342062797465730a" },
+	{ /* C>S A seq=1207178274 ack=3704382847 '' len=0 */
 		.name = "v4_mss_only[8]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 20, .payload_len = 0,
 		.src = "10.99.0.1", .dst = "10.99.0.2",
-		.sport = 44844, .dport = 5008, .seq = 958243666u, .ack = 3786307517u, .flags = 0x10, .window = 64227,
+		.sport = 35626, .dport = 5008, .seq = 1207178274u, .ack = 3704382847u, .flags = 0x10, .window = 64227,
 		.present = 0x00, .mss = 0, .wscale = 0, .tsval = 0u, .tsecr = 0u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 0, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"4500002814844000400611840a6300010a630002af2c1390391da352e1ae77bd"
-		"5010fae3a78f0000" },
-	{ /* S>C FA seq=3786307517 ack=958243666 '' len=0 */
+		"4500002881d240004006a4350a6300010a6300028b2a139047f41422dccc657f"
+		"5010fae3630b0000" },
+	{ /* S>C FA seq=3704382847 ack=1207178274 '' len=0 */
 		.name = "v4_mss_only[9]", .dir = 1, .family = 4, .l3_len = 20, .tcp_hlen = 20, .payload_len = 0,
 		.src = "10.99.0.2", .dst = "10.99.0.1",
-		.sport = 5008, .dport = 44844, .seq = 3786307517u, .ack = 958243666u, .flags = 0x11, .window = 64215,
+		.sport = 5008, .dport = 35626, .seq = 3704382847u, .ack = 1207178274u, .flags = 0x11, .window = 64215,
 		.present = 0x00, .mss = 0, .wscale = 0, .tsval = 0u, .tsecr = 0u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 0, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"4500002839f240004006ec150a6300020a6300011390af2ce1ae77bd391da352"
-		"5011fad7a79a0000" },
-	{ /* C>S A seq=958243666 ack=3786307518 '' len=0 */
+		"450000283fc140004006e6460a6300020a63000113908b2adccc657f47f41422"
+		"5011fad763160000" },
+	{ /* C>S A seq=1207178274 ack=3704382848 '' len=0 */
 		.name = "v4_mss_only[10]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 20, .payload_len = 0,
 		.src = "10.99.0.1", .dst = "10.99.0.2",
-		.sport = 44844, .dport = 5008, .seq = 958243666u, .ack = 3786307518u, .flags = 0x10, .window = 64226,
+		.sport = 35626, .dport = 5008, .seq = 1207178274u, .ack = 3704382848u, .flags = 0x10, .window = 64226,
 		.present = 0x00, .mss = 0, .wscale = 0, .tsval = 0u, .tsecr = 0u, .nsack = 0,
 		.sack = { { 0, 0 } },
 		.mss_off = 0, .wscale_off = 0, .ts_off = 0, .sack_off = 0, .csum_ok = 1,
 		.hex =
-		"4500002814854000400611830a6300010a630002af2c1390391da352e1ae77be"
-		"5010fae2a78f0000" },
+		"4500002881d340004006a4340a6300010a6300028b2a139047f41422dccc6580"
+		"5010fae2630b0000" },
+	{ /* C>S S seq=760578867 ack=0 [('MSS', 1460), ('SAckOK', b''), ('Timestamp', (1230103256, 0)), ('NOP', None), ('WScale', 10), ('TFO', b''), ('NOP', None), ('NOP', None)] len=0 */
+		.name = "v4_tfo_cookie[0]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 44, .payload_len = 0,
+		.src = "10.99.0.1", .dst = "10.99.0.2",
+		.sport = 49928, .dport = 5009, .seq = 760578867u, .ack = 0u, .flags = 0x02, .window = 64240,
+		.present = 0x37, .mss = 1460, .wscale = 10, .tsval = 1230103256u, .tsecr = 0u, .nsack = 0,
+		.sack = { { 0, 0 } },
+		.mss_off = 22, .wscale_off = 39, .ts_off = 28, .sack_off = 0, .csum_ok = 1,
+		.hex =
+		"45000040c27240004006637d0a6300010a630002c30813912d55833300000000"
+		"b002faf051f00000020405b40402080a4951e2d8000000000103030a22020101" },
+	{ /* S>C SA seq=3276210427 ack=760578868 [('MSS', 1460), ('SAckOK', b''), ('Timestamp', (2234387945, 1230103256)), ('NOP', None), ('WScale', 10), ('TFO', (3883511088, 1266363643)), ('NOP', None), ('NOP', None)] len=0 */
+		.name = "v4_tfo_cookie[1]", .dir = 1, .family = 4, .l3_len = 20, .tcp_hlen = 52, .payload_len = 0,
+		.src = "10.99.0.2", .dst = "10.99.0.1",
+		.sport = 5009, .dport = 49928, .seq = 3276210427u, .ack = 760578868u, .flags = 0x12, .window = 65160,
+		.present = 0x37, .mss = 1460, .wscale = 10, .tsval = 2234387945u, .tsecr = 1230103256u, .nsack = 0,
+		.sack = { { 0, 0 } },
+		.mss_off = 22, .wscale_off = 39, .ts_off = 28, .sack_off = 0, .csum_ok = 1,
+		.hex =
+		"4500004800004000400625e80a6300020a6300011391c308c34700fb2d558334"
+		"d012fe88c9bb0000020405b40402080a852e0de94951e2d80103030a220ae779"
+		"ad304b7b2cfb0101" },
+	{ /* C>S PA seq=760578868 ack=3276210428 [('NOP', None), ('NOP', None), ('Timestamp', (1230103256, 2234387945))] len=24 */
+		.name = "v4_tfo_cookie[2]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 32, .payload_len = 24,
+		.src = "10.99.0.1", .dst = "10.99.0.2",
+		.sport = 49928, .dport = 5009, .seq = 760578868u, .ack = 3276210428u, .flags = 0x18, .window = 63,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 1230103256u, .tsecr = 2234387945u, .nsack = 0,
+		.sack = { { 0, 0 } },
+		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
+		.hex =
+		"4500004cc2734000400663700a6300010a630002c30813912d558334c34700fc"
+		"8018003f3fff00000101080a4951e2d8852e0de9474554202f7463706d696720"
+		"485454502f312e300d0a0d0a" },
+	{ /* S>C A seq=3276210428 ack=760578892 [('NOP', None), ('NOP', None), ('Timestamp', (2234387945, 1230103256))] len=0 */
+		.name = "v4_tfo_cookie[3]", .dir = 1, .family = 4, .l3_len = 20, .tcp_hlen = 32, .payload_len = 0,
+		.src = "10.99.0.2", .dst = "10.99.0.1",
+		.sport = 5009, .dport = 49928, .seq = 3276210428u, .ack = 760578892u, .flags = 0x10, .window = 64,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 2234387945u, .tsecr = 1230103256u, .nsack = 0,
+		.sack = { { 0, 0 } },
+		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
+		.hex =
+		"45000034f6a6400040062f550a6300020a6300011391c308c34700fc2d55834c"
+		"8010004056f400000101080a852e0de94951e2d8" },
+	{ /* C>S FA seq=760578892 ack=3276210428 [('NOP', None), ('NOP', None), ('Timestamp', (1230103307, 2234387945))] len=0 */
+		.name = "v4_tfo_cookie[4]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 32, .payload_len = 0,
+		.src = "10.99.0.1", .dst = "10.99.0.2",
+		.sport = 49928, .dport = 5009, .seq = 760578892u, .ack = 3276210428u, .flags = 0x11, .window = 63,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 1230103307u, .tsecr = 2234387945u, .nsack = 0,
+		.sack = { { 0, 0 } },
+		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
+		.hex =
+		"45000034c2744000400663870a6300010a630002c30813912d55834cc34700fc"
+		"8011003f56c100000101080a4951e30b852e0de9" },
+	{ /* S>C A seq=3276210428 ack=760578893 [('NOP', None), ('NOP', None), ('Timestamp', (2234388040, 1230103307))] len=0 */
+		.name = "v4_tfo_cookie[5]", .dir = 1, .family = 4, .l3_len = 20, .tcp_hlen = 32, .payload_len = 0,
+		.src = "10.99.0.2", .dst = "10.99.0.1",
+		.sport = 5009, .dport = 49928, .seq = 3276210428u, .ack = 760578893u, .flags = 0x10, .window = 64,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 2234388040u, .tsecr = 1230103307u, .nsack = 0,
+		.sack = { { 0, 0 } },
+		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
+		.hex =
+		"45000034f6a7400040062f540a6300020a6300011391c308c34700fc2d55834d"
+		"80100040566100000101080a852e0e484951e30b" },
+	{ /* S>C PA seq=3276210428 ack=760578893 [('NOP', None), ('NOP', None), ('Timestamp', (2234388046, 1230103307))] len=13 */
+		.name = "v4_tfo_cookie[6]", .dir = 1, .family = 4, .l3_len = 20, .tcp_hlen = 32, .payload_len = 13,
+		.src = "10.99.0.2", .dst = "10.99.0.1",
+		.sport = 5009, .dport = 49928, .seq = 3276210428u, .ack = 760578893u, .flags = 0x18, .window = 64,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 2234388046u, .tsecr = 1230103307u, .nsack = 0,
+		.sack = { { 0, 0 } },
+		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
+		.hex =
+		"45000041f6a8400040062f460a6300020a6300011391c308c34700fc2d55834d"
+		"801800403f3800000101080a852e0e4e4951e30b676f74203234206279746573"
+		"0a" },
+	{ /* C>S A seq=760578893 ack=3276210441 [('NOP', None), ('NOP', None), ('Timestamp', (1230103399, 2234388046))] len=0 */
+		.name = "v4_tfo_cookie[7]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 32, .payload_len = 0,
+		.src = "10.99.0.1", .dst = "10.99.0.2",
+		.sport = 49928, .dport = 5009, .seq = 760578893u, .ack = 3276210441u, .flags = 0x10, .window = 63,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 1230103399u, .tsecr = 2234388046u, .nsack = 0,
+		.sack = { { 0, 0 } },
+		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
+		.hex =
+		"45000034c2754000400663860a6300010a630002c30813912d55834dc3470109"
+		"8010003f55f300000101080a4951e367852e0e4e" },
+	{ /* S>C FA seq=3276210441 ack=760578893 [('NOP', None), ('NOP', None), ('Timestamp', (2234388096, 1230103399))] len=0 */
+		.name = "v4_tfo_cookie[8]", .dir = 1, .family = 4, .l3_len = 20, .tcp_hlen = 32, .payload_len = 0,
+		.src = "10.99.0.2", .dst = "10.99.0.1",
+		.sport = 5009, .dport = 49928, .seq = 3276210441u, .ack = 760578893u, .flags = 0x11, .window = 64,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 2234388096u, .tsecr = 1230103399u, .nsack = 0,
+		.sack = { { 0, 0 } },
+		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
+		.hex =
+		"45000034f6a9400040062f520a6300020a6300011391c308c34701092d55834d"
+		"8011004055bf00000101080a852e0e804951e367" },
+	{ /* C>S A seq=760578893 ack=3276210442 [('NOP', None), ('NOP', None), ('Timestamp', (1230103407, 2234388096))] len=0 */
+		.name = "v4_tfo_cookie[9]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 32, .payload_len = 0,
+		.src = "10.99.0.1", .dst = "10.99.0.2",
+		.sport = 49928, .dport = 5009, .seq = 760578893u, .ack = 3276210442u, .flags = 0x10, .window = 63,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 1230103407u, .tsecr = 2234388096u, .nsack = 0,
+		.sack = { { 0, 0 } },
+		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
+		.hex =
+		"45000034c2764000400663850a6300010a630002c30813912d55834dc347010a"
+		"8010003f55b800000101080a4951e36f852e0e80" },
+	{ /* C>S S seq=704420826 ack=0 [('MSS', 1460), ('SAckOK', b''), ('Timestamp', (778731686, 0)), ('NOP', None), ('WScale', 10), ('TFO', (3883511088, 1266363643)), ('NOP', None), ('NOP', None)] len=24 */
+		.name = "v4_tfo_data[0]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 52, .payload_len = 24,
+		.src = "10.99.0.1", .dst = "10.99.0.2",
+		.sport = 34664, .dport = 5010, .seq = 704420826u, .ack = 0u, .flags = 0x02, .window = 64240,
+		.present = 0x37, .mss = 1460, .wscale = 10, .tsval = 778731686u, .tsecr = 0u, .nsack = 0,
+		.sack = { { 0, 0 } },
+		.mss_off = 22, .wscale_off = 39, .ts_off = 28, .sack_off = 0, .csum_ok = 1,
+		.hex =
+		"45000060fc4d4000400629820a6300010a6300028768139229fc9bda00000000"
+		"d002faf0b1230000020405b40402080a2e6a80a6000000000103030a220ae779"
+		"ad304b7b2cfb0101474554202f7463706d696720485454502f312e300d0a0d0a" },
+	{ /* S>C SA seq=772682475 ack=704420851 [('MSS', 1460), ('SAckOK', b''), ('Timestamp', (2737569565, 778731686)), ('NOP', None), ('WScale', 10)] len=0 */
+		.name = "v4_tfo_data[1]", .dir = 1, .family = 4, .l3_len = 20, .tcp_hlen = 40, .payload_len = 0,
+		.src = "10.99.0.2", .dst = "10.99.0.1",
+		.sport = 5010, .dport = 34664, .seq = 772682475u, .ack = 704420851u, .flags = 0x12, .window = 65160,
+		.present = 0x17, .mss = 1460, .wscale = 10, .tsval = 2737569565u, .tsecr = 778731686u, .nsack = 0,
+		.sack = { { 0, 0 } },
+		.mss_off = 22, .wscale_off = 39, .ts_off = 28, .sack_off = 0, .csum_ok = 1,
+		.hex =
+		"4500003c00004000400625f40a6300020a630001139287682e0e32eb29fc9bf3"
+		"a012fe88215e0000020405b40402080aa32bff1d2e6a80a60103030a" },
+	{ /* C>S A seq=704420851 ack=772682476 [('NOP', None), ('NOP', None), ('Timestamp', (778731686, 2737569565))] len=0 */
+		.name = "v4_tfo_data[2]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 32, .payload_len = 0,
+		.src = "10.99.0.1", .dst = "10.99.0.2",
+		.sport = 34664, .dport = 5010, .seq = 704420851u, .ack = 772682476u, .flags = 0x10, .window = 63,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 778731686u, .tsecr = 2737569565u, .nsack = 0,
+		.sack = { { 0, 0 } },
+		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
+		.hex =
+		"45000034fc4e4000400629ad0a6300010a6300028768139229fc9bf32e0e32ec"
+		"8010003f4e7700000101080a2e6a80a6a32bff1d" },
+	{ /* C>S FA seq=704420851 ack=772682476 [('NOP', None), ('NOP', None), ('Timestamp', (778731737, 2737569565))] len=0 */
+		.name = "v4_tfo_data[3]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 32, .payload_len = 0,
+		.src = "10.99.0.1", .dst = "10.99.0.2",
+		.sport = 34664, .dport = 5010, .seq = 704420851u, .ack = 772682476u, .flags = 0x11, .window = 63,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 778731737u, .tsecr = 2737569565u, .nsack = 0,
+		.sack = { { 0, 0 } },
+		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
+		.hex =
+		"45000034fc4f4000400629ac0a6300010a6300028768139229fc9bf32e0e32ec"
+		"8011003f4e4300000101080a2e6a80d9a32bff1d" },
+	{ /* S>C A seq=772682476 ack=704420852 [('NOP', None), ('NOP', None), ('Timestamp', (2737569619, 778731737))] len=0 */
+		.name = "v4_tfo_data[4]", .dir = 1, .family = 4, .l3_len = 20, .tcp_hlen = 32, .payload_len = 0,
+		.src = "10.99.0.2", .dst = "10.99.0.1",
+		.sport = 5010, .dport = 34664, .seq = 772682476u, .ack = 704420852u, .flags = 0x10, .window = 64,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 2737569619u, .tsecr = 778731737u, .nsack = 0,
+		.sack = { { 0, 0 } },
+		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
+		.hex =
+		"45000034b3b94000400672420a6300020a630001139287682e0e32ec29fc9bf4"
+		"801000404e0c00000101080aa32bff532e6a80d9" },
+	{ /* S>C PA seq=772682476 ack=704420852 [('NOP', None), ('NOP', None), ('Timestamp', (2737569666, 778731737))] len=13 */
+		.name = "v4_tfo_data[5]", .dir = 1, .family = 4, .l3_len = 20, .tcp_hlen = 32, .payload_len = 13,
+		.src = "10.99.0.2", .dst = "10.99.0.1",
+		.sport = 5010, .dport = 34664, .seq = 772682476u, .ack = 704420852u, .flags = 0x18, .window = 64,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 2737569666u, .tsecr = 778731737u, .nsack = 0,
+		.sack = { { 0, 0 } },
+		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
+		.hex =
+		"45000041b3ba4000400672340a6300020a630001139287682e0e32ec29fc9bf4"
+		"8018004036ba00000101080aa32bff822e6a80d9676f74203234206279746573"
+		"0a" },
+	{ /* C>S A seq=704420852 ack=772682489 [('NOP', None), ('NOP', None), ('Timestamp', (778731787, 2737569666))] len=0 */
+		.name = "v4_tfo_data[6]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 32, .payload_len = 0,
+		.src = "10.99.0.1", .dst = "10.99.0.2",
+		.sport = 34664, .dport = 5010, .seq = 704420852u, .ack = 772682489u, .flags = 0x10, .window = 63,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 778731787u, .tsecr = 2737569666u, .nsack = 0,
+		.sack = { { 0, 0 } },
+		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
+		.hex =
+		"45000034fc504000400629ab0a6300010a6300028768139229fc9bf42e0e32f9"
+		"8010003f4d9f00000101080a2e6a810ba32bff82" },
+	{ /* S>C FA seq=772682489 ack=704420852 [('NOP', None), ('NOP', None), ('Timestamp', (2737569716, 778731787))] len=0 */
+		.name = "v4_tfo_data[7]", .dir = 1, .family = 4, .l3_len = 20, .tcp_hlen = 32, .payload_len = 0,
+		.src = "10.99.0.2", .dst = "10.99.0.1",
+		.sport = 5010, .dport = 34664, .seq = 772682489u, .ack = 704420852u, .flags = 0x11, .window = 64,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 2737569716u, .tsecr = 778731787u, .nsack = 0,
+		.sack = { { 0, 0 } },
+		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
+		.hex =
+		"45000034b3bb4000400672400a6300020a630001139287682e0e32f929fc9bf4"
+		"801100404d6b00000101080aa32bffb42e6a810b" },
+	{ /* C>S A seq=704420852 ack=772682490 [('NOP', None), ('NOP', None), ('Timestamp', (778731837, 2737569716))] len=0 */
+		.name = "v4_tfo_data[8]", .dir = 0, .family = 4, .l3_len = 20, .tcp_hlen = 32, .payload_len = 0,
+		.src = "10.99.0.1", .dst = "10.99.0.2",
+		.sport = 34664, .dport = 5010, .seq = 704420852u, .ack = 772682490u, .flags = 0x10, .window = 63,
+		.present = 0x10, .mss = 0, .wscale = 0, .tsval = 778731837u, .tsecr = 2737569716u, .nsack = 0,
+		.sack = { { 0, 0 } },
+		.mss_off = 0, .wscale_off = 0, .ts_off = 24, .sack_off = 0, .csum_ok = 1,
+		.hex =
+		"45000034fc514000400629aa0a6300010a6300028768139229fc9bf42e0e32fa"
+		"8010003f4d3a00000101080a2e6a813da32bffb4" },
 };
 
 /* Flows: { name, first index in vec_real, packet count }, in capture order. */
@@ -1660,6 +1854,8 @@ static const struct vec_flow vec_real_flows[] VEC_UNUSED = {
 	{ "v6_sack_ts", 77, 31 },
 	{ "v4_sack_nots", 108, 33 },
 	{ "v4_mss_only", 141, 11 },
+	{ "v4_tfo_cookie", 152, 10 },
+	{ "v4_tfo_data", 162, 9 },
 };
 #define VEC_V4_BASIC 0
 #define VEC_V4_IPOPT 11
@@ -1669,5 +1865,7 @@ static const struct vec_flow vec_real_flows[] VEC_UNUSED = {
 #define VEC_V6_SACK_TS 77
 #define VEC_V4_SACK_NOTS 108
 #define VEC_V4_MSS_ONLY 141
+#define VEC_V4_TFO_COOKIE 152
+#define VEC_V4_TFO_DATA 162
 
 #endif

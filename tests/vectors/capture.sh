@@ -59,7 +59,7 @@ run() {
 	ip netns exec "$C" tcpdump -i vethc --immediate-mode -U -s 0 -w "$OUT/$name.pcap" "tcp or ip6" 2>"$OUT/.tcpdump.err" &
 	tcpdump_pid=$!
 	for _ in $(seq 50); do grep -q listening "$OUT/.tcpdump.err" 2>/dev/null && break; sleep 0.1; done
-	ip netns exec "$S" python3 "$PEER" server "$addr" "$port" >/dev/null &
+	ip netns exec "$S" python3 "$PEER" server "$addr" "$port" "$scen" >/dev/null &
 	spid=$!
 	sleep 0.3
 	[[ $# -gt 0 ]] && lossy "$@"
@@ -79,6 +79,12 @@ run v6_basic fd99::2 5003 basic
 run v6_exthdr fd99::2 5004 exthdr
 run v4_sack_ts 10.99.0.2 5005 burst iptables 5005 2 4 6
 run v6_sack_ts fd99::2 5007 burst ip6tables 5007 3
+# TCP Fast Open: the first connection fetches a cookie (option kind 34 in SYN and SYN-ACK), the
+# second carries its request in the SYN.
+ip netns exec "$C" sysctl -qw net.ipv4.tcp_fastopen=3
+ip netns exec "$S" sysctl -qw net.ipv4.tcp_fastopen=3
+run v4_tfo_cookie 10.99.0.2 5009 tfo
+run v4_tfo_data 10.99.0.2 5010 tfo
 # Without timestamps a SACK option has room for 4 blocks.
 ip netns exec "$C" sysctl -qw net.ipv4.tcp_timestamps=0
 run v4_sack_nots 10.99.0.2 5006 burst iptables 5006 2 4 6 8

@@ -30,6 +30,7 @@ HAS_MSS, HAS_WSCALE, HAS_SACKOK, HAS_SACK, HAS_TS, HAS_UNKNOWN = (1 << i for i i
 FLOWS = [  # pcap name, server port
     ("v4_basic", 5001), ("v4_ipopt", 5002), ("v6_basic", 5003), ("v6_exthdr", 5004),
     ("v4_sack_ts", 5005), ("v6_sack_ts", 5007), ("v4_sack_nots", 5006), ("v4_mss_only", 5008),
+    ("v4_tfo_cookie", 5009), ("v4_tfo_data", 5010),
 ]
 
 
