@@ -42,7 +42,7 @@ deps: check-root
 
 test: check-root deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(MAKE) --no-print-directory SAN=1 tests
+	$(Q)$(MAKE) --no-print-directory SAN=1 tests build-san/tcpmigd
 	$(Q)$(MAKE) --no-print-directory fuzzers
 	@tests/run.sh
 

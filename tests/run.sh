@@ -62,6 +62,15 @@ if [[ ",$WHAT," == *,netns,* ]]; then
 		[[ -n ${NETNS_FILTER:-} && ! $t =~ $NETNS_FILTER ]] && continue
 		run_tap "netns/$(basename "$t" .sh)" timeout -k 10 "${NETNS_TIMEOUT:-300}" bash "$t"
 	done
+	# The daemon under ASan+UBSan on the handoff and hostile-packet paths.
+	if [[ -x build-san/tcpmigd ]]; then
+		for t in ${SAN_NETNS_TESTS:-tests/netns/t_handoff.sh tests/netns/t_hostile.sh}; do
+			[[ -f $t ]] || continue
+			[[ -n ${NETNS_FILTER:-} && ! $t =~ $NETNS_FILTER ]] && continue
+			run_tap "netns-asan/$(basename "$t" .sh)" env TCPMIGD="$PWD/build-san/tcpmigd" \
+				ASAN_OPTIONS=detect_leaks=1 timeout -k 10 "${NETNS_TIMEOUT:-300}" bash "$t"
+		done
+	fi
 fi
 
 echo

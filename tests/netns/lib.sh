@@ -6,7 +6,7 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${TCPMIG_BUILD:-$ROOT/build}
 LAB="$ROOT/lab/tcpmig-lab"
-TCPMIGD="$BUILD/tcpmigd"
+TCPMIGD=${TCPMIGD:-$BUILD/tcpmigd} # TCPMIGD=build-san/tcpmigd runs the daemon under ASan+UBSan
 TCPMIGCTL="$BUILD/tcpmigctl"
 DEMO_SERVER="$BUILD/lab/demo_server"
 DEMO_CLIENT="$BUILD/lab/demo_client"
@@ -151,6 +151,15 @@ client_port() {
 }
 
 done_testing() {
+	gw_stop >/dev/null 2>&1
+	if [[ -f $T/gw.log ]]; then
+		if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$T/gw.log"; then
+			not_ok "tcpmigd: no sanitizer report"
+			grep -E -A12 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$T/gw.log" | head -40 | sed 's/^/# /'
+		elif [[ $TCPMIGD == *build-san* ]]; then
+			ok "tcpmigd (ASan+UBSan build): no sanitizer report"
+		fi
+	fi
 	echo "1..$tap_n"
 	[[ $tap_fail -eq 0 ]]
 }
