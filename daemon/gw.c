@@ -288,6 +288,31 @@ static struct flow *new_flow(const struct tm_service *svc, const struct tm_flow_
 	return f;
 }
 
+/*
+ * A former backend still talking: our RST at commit time was lost (or it is a late segment).
+ * Its ack field is its rcv_nxt, so an RST with that seq is accepted.  At most one per 200 ms,
+ * which also gives the retransmission with backoff of that crafted packet.
+ */
+static void reset_old_backend(struct fnode *n, const struct pkt_ctx *x)
+{
+	struct tm_flow_key ck;
+	struct tm_endpoint to;
+	uint8_t buf[128];
+	uint64_t now = now_ns();
+	int len;
+
+	if ((x->p.tcp->flags & TM_TCP_RST) || !(x->p.tcp->flags & TM_TCP_ACK) ||
+	    now - n->last_rst_ns < 200000000ull)
+		return;
+	n->last_rst_ns = now;
+	tm_flow_key_reverse(&ck, &n->key); /* client -> old backend */
+	to.addr = n->key.saddr;
+	to.port = n->key.sport;
+	len = tm_build_rst(buf, sizeof(buf), &ck, &to, tm_pkt_ack(&x->p));
+	if (gw_send_raw(buf, len, ck.family) == 0)
+		g_cnt.crafted_rst_old_backend++;
+}
+
 enum verdict gw_packet(struct pkt_ctx *x)
 {
 	struct tm_flow_key k;
@@ -345,6 +370,7 @@ enum verdict gw_packet(struct pkt_ctx *x)
 	}
 	case FN_OLD:
 		g_cnt.pkts_dropped_old_backend++;
+		reset_old_backend(n, x);
 		return V_DROP;
 	}
 	return V_ACCEPT;

@@ -64,6 +64,7 @@ void conf_defaults(struct tm_config *c);
 	X(pkts_csum_partial)                                                                  \
 	X(pkts_held)                                                                          \
 	X(pkts_dropped_old_backend)                                                           \
+	X(crafted_rst_old_backend)                                                            \
 	X(pkts_dropped_hold_full)                                                             \
 	X(pkts_dropped_malformed)                                                             \
 	X(pkts_dropped_spoofed)                                                               \
@@ -131,6 +132,7 @@ struct fnode {
 	struct fnode *fnext;	/* the flow's list of tombstones */
 	enum fnode_kind kind;
 	bool linked;
+	uint64_t last_rst_ns; /* FN_OLD: when we last reset that former backend */
 };
 
 struct held_pkt {
