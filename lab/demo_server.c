@@ -1,5 +1,4 @@
-/* demo_server: the lab's TCP server; every reply names the server, so a client sees who answered.
- */
+/* demo_server: the lab's TCP server; each reply names the server, so a client sees who answered. */
 #include "demo_common.h"
 
 #include <errno.h>

@@ -27,7 +27,8 @@ $(LAB_O)/netem.skel.h: $(LAB_O)/netem.bpf.o
 	@$(if $(Q),echo "  GENSKEL $@";)
 	$(Q)bpftool gen skeleton $< name netem > $@.tmp && mv $@.tmp $@
 
-$(LAB_O)/tcpmig-netem: lab/netem.c lab/netem.h $(LAB_O)/netem.skel.h
+NETEM_SRCS   := lab/netem.c lab/netem_delay.c lab/netem_selftest.c
+$(LAB_O)/tcpmig-netem: $(NETEM_SRCS) lab/netem.h lab/netem_delay.h $(LAB_O)/netem.skel.h
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $@";)
-	$(Q)$(CC) $(CFLAGS) -I$(LAB_O) -o $@ $< $(LDFLAGS) $(LIBBPF_LIBS) -lm
+	$(Q)$(CC) $(CFLAGS) -Ilab -I$(LAB_O) -o $@ $(NETEM_SRCS) $(LDFLAGS) $(LIBBPF_LIBS) -lm

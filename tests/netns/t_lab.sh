@@ -81,6 +81,17 @@ counter() { # counter NS DEV NAME: one number from 'tcpmig-netem show'
 	ip netns exec "$1" "$NETEM" show "$2" --egress | tr ' ' '\n' | grep -A1 -x "$3" | tail -1
 }
 
+# --- the injector on its own: BPF_PROG_TEST_RUN verdicts, seeding, GSO split, checksums ---------
+
+selftest_out=$("$NETEM" selftest 2>&1)
+selftest_rc=$?
+if [[ $selftest_rc -eq 0 ]]; then
+	ok "tcpmig-netem selftest ($(grep -c '^ok' <<<"$selftest_out") checks)"
+else
+	not_ok "tcpmig-netem selftest"
+	grep -E '^not ok|^#' <<<"$selftest_out" | sed 's/^/#   /'
+fi
+
 # --- topology ------------------------------------------------------------------------------
 
 if "$LAB" up --prefix "$P" --servers 2 --clients 1 >"$T/up.log" 2>&1; then
