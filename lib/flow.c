@@ -77,7 +77,8 @@ static void record_syn(struct tm_side *sd, const struct tm_pkt *p)
 
 	sd->syn_seen = 1;
 	sd->isn = tm_pkt_seq(p);
-	sd->nxt = sd->isn + 1;
+	/* The SYN takes one sequence number; TCP Fast Open data (RFC 7413) follows it. */
+	sd->nxt = sd->isn + 1 + p->payload_len;
 	sd->una = sd->isn;
 	sd->syn.present = o->present & (TM_HAS_MSS | TM_HAS_WSCALE | TM_HAS_SACKOK | TM_HAS_TS);
 	sd->syn.mss = o->mss;
@@ -152,6 +153,7 @@ enum tm_obs tm_flow_observe(struct tm_flow_state *f, enum tm_dir dir, const stru
 			obs = f->c.syn_seen ? TM_OBS_NEW_SYN : TM_OBS_OK;
 			tm_flow_init(f);
 			f->c.pkts = 1;
+			f->c.bytes = p->payload_len; /* TFO data */
 			record_syn(&f->c, p);
 			if (o->present & TM_HAS_TS) {
 				f->c.tsval = o->tsval;
@@ -161,12 +163,16 @@ enum tm_obs tm_flow_observe(struct tm_flow_state *f, enum tm_dir dir, const stru
 			return obs;
 		}
 		if (dir == TM_DIR_S2C && (fl & TM_TCP_ACK)) {
-			if (!f->c.syn_seen || tm_pkt_ack(p) != f->c.isn + 1)
+			/* It acks the client's SYN, and with TCP Fast Open maybe the SYN's data. */
+			__u32 ack = tm_pkt_ack(p);
+
+			if (!f->c.syn_seen || !tm_seq_gt(ack, f->c.isn) || tm_seq_gt(ack, f->c.nxt))
 				return TM_OBS_OUT_OF_STATE;
 			if (f->s.syn_seen && seq == f->s.isn)
 				return TM_OBS_RETRANS;
 			record_syn(&f->s, p);
-			f->c.una = f->c.isn + 1;
+			if (tm_seq_gt(ack, f->c.una))
+				f->c.una = ack;
 			if (o->present & TM_HAS_TS) {
 				f->s.tsval = o->tsval;
 				f->s.tsecr = o->tsecr;
@@ -195,7 +201,8 @@ enum tm_obs tm_flow_observe(struct tm_flow_state *f, enum tm_dir dir, const stru
 	if (fl & TM_TCP_ACK) {
 		side_ack(f, rcv, tm_pkt_ack(p), &obs);
 		snd->win = tm_pkt_window(p);
-		if (dir == TM_DIR_C2S && f->state == TM_ST_SYN_RCVD && f->s.una == f->s.isn + 1)
+		/* The ACK of the SYN-ACK, or a later one (a TFO server may send before it). */
+		if (dir == TM_DIR_C2S && f->state == TM_ST_SYN_RCVD && tm_seq_gt(f->s.una, f->s.isn))
 			f->state = TM_ST_ESTABLISHED;
 	}
 	if (o->present & TM_HAS_TS) {
