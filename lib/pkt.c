@@ -193,12 +193,13 @@ int tm_addr_port_parse(const char *s, struct tm_addr *a, int *family, __u16 *por
 {
 	char host[INET6_ADDRSTRLEN + 2];
 	const char *colon, *h = s;
+	int bracketed = s[0] == '[';
 	size_t hl;
 	char *endp;
 	unsigned long pv;
 
 	memset(a, 0, sizeof(*a));
-	if (s[0] == '[') {
+	if (bracketed) {
 		const char *rb = strchr(s, ']');
 
 		if (!rb)
@@ -218,7 +219,8 @@ int tm_addr_port_parse(const char *s, struct tm_addr *a, int *family, __u16 *por
 		return -1;
 	memcpy(host, h, hl);
 	host[hl] = '\0';
-	if (inet_pton(AF_INET, host, a->w) == 1)
+	/* Brackets are for IPv6 literals only (RFC 3986 §3.2.2). */
+	if (!bracketed && inet_pton(AF_INET, host, a->w) == 1)
 		*family = TM_AF_INET;
 	else if (inet_pton(AF_INET6, host, a->w) == 1)
 		*family = TM_AF_INET6;
@@ -226,7 +228,8 @@ int tm_addr_port_parse(const char *s, struct tm_addr *a, int *family, __u16 *por
 		return -1;
 	if (!port)
 		return colon ? -1 : 0;
-	if (!colon || !colon[1])
+	/* Digits only: strtoul() alone would also take "+80", " 80" and "-0". */
+	if (!colon || !colon[1] || strspn(colon + 1, "0123456789") != strlen(colon + 1))
 		return -1;
 	pv = strtoul(colon + 1, &endp, 10);
 	if (*endp || pv == 0 || pv > 65535)
