@@ -1,4 +1,4 @@
-/* NFQUEUE slow path: libmnl + libnetfilter_queue, GSO on, fail-open, batched reads, per-packet verdicts. */
+/* NFQUEUE slow path: libmnl + libnetfilter_queue, GSO on, batched reads, per-packet verdicts. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -58,8 +58,9 @@ int nfq_open_queue(int queue)
 	nlh = nfq_nlmsg_put(txbuf, NFQNL_MSG_CONFIG, (uint32_t)queue);
 	nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, 0xffff);
 	/* GSO: whole super-packets, possibly CHECKSUM_PARTIAL (NFQA_SKB_CSUMNOTREADY).
-	 * FAIL_OPEN: if the queue overflows, accept rather than drop. */
-	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(NFQA_CFG_F_GSO | NFQA_CFG_F_FAIL_OPEN));
+	 * No FAIL_OPEN: an overflowing queue drops (TCP retransmits) instead of letting packets of
+	 * migrated flows through untranslated, which would reset them. */
+	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(NFQA_CFG_F_GSO));
 	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_GSO | NFQA_CFG_F_FAIL_OPEN));
 	nfq_nlmsg_cfg_put_qmaxlen(nlh, 8192);
 	if (send_cfg(nlh))
