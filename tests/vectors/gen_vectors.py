@@ -8,6 +8,7 @@ tests/unit/vec_scapy.h come from.  Run it after tests/vectors/capture.sh:
 
 vec_real.h   every TCP packet of the pcaps in tests/vectors/pcap (real Linux stacks), with the
              fields scapy dissects from it (the expectations for tm_pkt_parse)
+../fuzz/corpus  a handful of these packets (and their option areas) as libFuzzer seeds
 vec_scapy.h  layouts a real stack rarely emits (odd-aligned options, unknown kinds, routing /
              fragment / AH headers, ...) built by scapy; tm_xlate_apply inputs and the
              expected outputs scapy computes (fields changed, checksums recomputed by scapy);
@@ -515,15 +516,49 @@ def rejects():
     return body + "};\n"
 
 
+def fuzz_seeds(real, cr):
+    """A handful of known-good packets as libFuzzer seeds (tests/fuzz/corpus/{pkt,tcpopt})."""
+    want = [
+        lambda v: v["name"] == "v4_basic[0]",                             # SYN, all options
+        lambda v: v["name"].startswith("v4_sack_ts") and len(v["sack"]) == 3,
+        lambda v: v["name"].startswith("v4_sack_nots") and len(v["sack"]) == 4,
+        lambda v: v["name"] == "v6_exthdr[0]",                            # hop-by-hop + dstopts
+        lambda v: v["name"].startswith("v4_ipopt") and v["payload_len"] > 0,
+        lambda v: v["name"] == "v4_tfo_data[0]",                          # TFO cookie, data in SYN
+        lambda v: v["name"] == "v4_mss_only[1]",
+        lambda v: v["name"] in ("v6_chain", "v6_ah", "v4_odd_all", "v4_unknown_kinds"),
+    ]
+    pick = []
+    for f in want:
+        pick += [v for v in real + cr if f(v)][:4]
+    root = os.path.join(HERE, "..", "fuzz", "corpus")
+    for sub in ("pkt", "tcpopt"):
+        os.makedirs(os.path.join(root, sub), exist_ok=True)
+        for old in os.listdir(os.path.join(root, sub)):
+            os.remove(os.path.join(root, sub, old))
+    for v in pick:
+        b = bytes.fromhex(v["hex"])
+        name = v["name"].replace("[", "_").replace("]", "")
+        with open(os.path.join(root, "pkt", name), "wb") as f:
+            f.write(b)
+        opts = b[v["l3_len"] + 20:v["l3_len"] + v["tcp_hlen"]]
+        if opts:
+            with open(os.path.join(root, "tcpopt", name), "wb") as f:
+                f.write(bytes([v["tcp_hlen"]]) + opts)
+    return len(pick)
+
+
 def main():
     real = real_flows()
     cr = crafted()
+    nseeds = fuzz_seeds(real, cr)
     body = "static const struct vec_pkt vec_crafted[] VEC_UNUSED = {\n" + "".join(c_pkt(v) for v in cr) + "};\n\n"
     body += xlates(real, cr) + "\n" + builds() + "\n" + rejects()
     write_header(os.path.join(UNIT, "vec_scapy.h"), "TCPMIG_VEC_SCAPY_H",
                  "Packets, translations and builder outputs computed by scapy (an independent oracle).",
                  body)
-    print("wrote vec_real.h (%d packets), vec_scapy.h (%d crafted)" % (len(real), len(cr)), file=sys.stderr)
+    print("wrote vec_real.h (%d packets), vec_scapy.h (%d crafted), %d fuzz seeds" %
+          (len(real), len(cr), nseeds), file=sys.stderr)
 
 
 if __name__ == "__main__":
