@@ -56,7 +56,8 @@ static void check_view(const struct tm_pkt *p, const uint8_t *b, size_t n)
 		CHECK(p->opts.nsack >= 1 && p->opts.nsack <= 4 &&
 		      p->opts.sack_off + 8u * p->opts.nsack <= p->tcp_hlen);
 	if (p->opts.present & TM_HAS_MSS)
-		CHECK(p->opts.mss_off + 2u <= p->tcp_hlen && tm_get16(t + p->opts.mss_off) == p->opts.mss);
+		CHECK(p->opts.mss_off + 2u <= p->tcp_hlen &&
+		      tm_get16(t + p->opts.mss_off) == p->opts.mss);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

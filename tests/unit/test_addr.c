@@ -8,14 +8,14 @@
 
 static void good(const char *s, int fam, const char *addr, unsigned port)
 {
-	struct tm_addr a, want = { { 0 } };
+	struct tm_addr a, want = {{0}};
 	int f = -1;
 	__u16 p = 0;
 	char back[64];
 
 	inet_pton(fam == TM_AF_INET ? AF_INET : AF_INET6, addr, want.w);
 	ok(tm_addr_port_parse(s, &a, &f, &p) == 0 && f == fam && p == port &&
-		   !memcmp(&a, &want, sizeof(a)),
+	       !memcmp(&a, &want, sizeof(a)),
 	   "'%s' -> IPv%d %s port %u", s, fam, addr, port);
 	tm_addr_port_str(back, sizeof(back), &a, f, p);
 	ok(tm_addr_port_parse(back, &a, &f, &p) == 0 && p == port && !memcmp(&a, &want, sizeof(a)),
@@ -43,17 +43,41 @@ static void no_port(const char *s, int want, int fam)
 int main(void)
 {
 	static const char *const bads[] = {
-		"",		":",		":80",		 "1.2.3.4",	  "1.2.3.4:",
-		"1.2.3.4:0",	"1.2.3.4:65536", "1.2.3.4:-1",	 "1.2.3.4:+80",	  "1.2.3.4: 80",
-		"1.2.3.4:80 ",	"1.2.3.4:0x50", "1.2.3.4:80a",	 "1.2.3.4:-0",	  " 1.2.3.4:80",
-		"1.2.3:80",	"1.2.3.4.5:80", "256.1.1.1:80",	 "host:80",	  "::1:80",
-		"2001:db8::1:80", "[::1]80",	"[::1]",	 "[::1",	  "::1]:80",
-		"[]:80",	"[fe80::1%eth0]:80", "[::1]:80:90", "[[::1]]:80",	  "[1.2.3.4]:80",
-		"1.2.3.4:99999999999999999999999",
-		"[0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0001]:5",
+	    "",
+	    ":",
+	    ":80",
+	    "1.2.3.4",
+	    "1.2.3.4:",
+	    "1.2.3.4:0",
+	    "1.2.3.4:65536",
+	    "1.2.3.4:-1",
+	    "1.2.3.4:+80",
+	    "1.2.3.4: 80",
+	    "1.2.3.4:80 ",
+	    "1.2.3.4:0x50",
+	    "1.2.3.4:80a",
+	    "1.2.3.4:-0",
+	    " 1.2.3.4:80",
+	    "1.2.3:80",
+	    "1.2.3.4.5:80",
+	    "256.1.1.1:80",
+	    "host:80",
+	    "::1:80",
+	    "2001:db8::1:80",
+	    "[::1]80",
+	    "[::1]",
+	    "[::1",
+	    "::1]:80",
+	    "[]:80",
+	    "[fe80::1%eth0]:80",
+	    "[::1]:80:90",
+	    "[[::1]]:80",
+	    "[1.2.3.4]:80",
+	    "1.2.3.4:99999999999999999999999",
+	    "[0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0001]:5",
 	};
 	char buf[64];
-	struct tm_addr a = { { 0 } };
+	struct tm_addr a = {{0}};
 	size_t i;
 
 	good("1.2.3.4:80", TM_AF_INET, "1.2.3.4", 80);
@@ -79,9 +103,11 @@ int main(void)
 	   "IPv6 printed in brackets");
 	memset(&a, 0, sizeof(a));
 	inet_pton(AF_INET, "10.0.0.1", a.w);
-	ok(!strcmp(tm_addr_port_str(buf, sizeof(buf), &a, TM_AF_INET, 80), "10.0.0.1:80"), "IPv4 printed");
+	ok(!strcmp(tm_addr_port_str(buf, sizeof(buf), &a, TM_AF_INET, 80), "10.0.0.1:80"),
+	   "IPv4 printed");
 	memset(buf, 'x', sizeof(buf));
 	tm_addr_port_str(buf, 5, &a, TM_AF_INET, 80);
-	ok(!strcmp(buf, "10.0") && buf[5] == 'x', "a short buffer is cut and terminated, not overrun");
+	ok(!strcmp(buf, "10.0") && buf[5] == 'x',
+	   "a short buffer is cut and terminated, not overrun");
 	return tap_done();
 }

@@ -35,7 +35,7 @@ static void setup(const struct vec_build *v, struct tm_flow_key *k, struct tm_en
 static int build(const struct vec_build *v, __u8 *buf, size_t cap, const struct tm_flow_key *k,
 		 const struct tm_endpoint *to, const struct tm_flow_state *f)
 {
-	struct tm_synopts target = { .present = v->t_present, .mss = 1200, .wscale = 2, .window = 1 };
+	struct tm_synopts target = {.present = v->t_present, .mss = 1200, .wscale = 2, .window = 1};
 
 	switch (v->kind) {
 	case 's':
@@ -68,10 +68,12 @@ static void one(const struct vec_build *v)
 	ok(tm_pkt_parse(&p, got.b, (size_t)n) == 0 && tm_csum_tcp_ok(&p) && tm_csum_ip4_ok(&p),
 	   "%s: parses, checksums verify", v->name);
 	if (v->kind == 'a' && (v->t_present & TM_HAS_TS))
-		is_int(p.opts.tsecr, v->t2, "%s: TSecr == t2 exactly (the SYN-ACK's TSval)", v->name);
+		is_int(p.opts.tsecr, v->t2, "%s: TSecr == t2 exactly (the SYN-ACK's TSval)",
+		       v->name);
 	if (v->kind == 's')
 		is_int(tm_pkt_seq(&p), v->c_nxt - 1, "%s: seq = c_nxt - 1", v->name);
-	is_int(build(v, got.b, (size_t)n - 1, &k, &to, &f), -1, "%s: one byte short of room: -1", v->name);
+	is_int(build(v, got.b, (size_t)n - 1, &k, &to, &f), -1, "%s: one byte short of room: -1",
+	       v->name);
 	is_int(build(v, got.b, (size_t)n, &k, &to, &f), n, "%s: exact room", v->name);
 }
 
@@ -82,7 +84,7 @@ static void from_real_flow(void)
 	const struct vec_pkt *syn = &vec_real[fl->first];
 	struct tm_flow_state f;
 	struct tm_flow_key k;
-	struct tm_endpoint to = { .port = 8080 };
+	struct tm_endpoint to = {.port = 8080};
 	struct vbuf b, s;
 	struct tm_pkt p, q;
 	__u8 out[128];
@@ -135,10 +137,10 @@ static void segment(void)
 	s.opts.tsecr = 8;
 	n = tm_build_segment(buf, sizeof(buf), &s);
 	is_int(n, 40 + 32, "v6 ACK with TS: 72 bytes");
-	ok(n > 0 && tm_pkt_parse(&p, buf, (size_t)n) == 0 && buf[7] == 3 && p.opts.present == TM_HAS_TS &&
-		   p.opts.tsval == 7 && p.opts.tsecr == 8 && tm_pkt_seq(&p) == 0xffffffff &&
-		   tm_pkt_ack(&p) == 0x80000000 && p.tcp->flags == (TM_TCP_ACK | TM_TCP_PSH) &&
-		   tm_csum_tcp_ok(&p),
+	ok(n > 0 && tm_pkt_parse(&p, buf, (size_t)n) == 0 && buf[7] == 3 &&
+	       p.opts.present == TM_HAS_TS && p.opts.tsval == 7 && p.opts.tsecr == 8 &&
+	       tm_pkt_seq(&p) == 0xffffffff && tm_pkt_ack(&p) == 0x80000000 &&
+	       p.tcp->flags == (TM_TCP_ACK | TM_TCP_PSH) && tm_csum_tcp_ok(&p),
 	   "fields, hop limit 3, checksum");
 	s.family = 0;
 	is_int(tm_build_segment(buf, sizeof(buf), &s), -1, "family 0: -1");

@@ -1,5 +1,6 @@
 /* Checksum helpers: known answers (RFC 1071/1624), tm_csum_add against a byte-wise reference at
- * any alignment and length, and (property) incremental diffs at odd and even offsets == full sums. */
+ * any alignment and length, and (property) incremental diffs at odd and even offsets == full sums.
+ */
 #include "vec.h"
 
 #define ITERATIONS 100000
@@ -27,7 +28,7 @@ static __u16 lib_sum(const void *p, size_t n)
 static void known_answers(void)
 {
 	/* RFC 1071 §3 example: 00 01 f2 03 f4 f5 f6 f7 sums to ddf2. */
-	static const __u8 rfc1071[] = { 0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7 };
+	static const __u8 rfc1071[] = {0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7};
 	/* RFC 1624 §4: HC = 0xdd2f, m = 0x5555 -> m' = 0x3285 gives HC' = 0x0000 (eqn. 3). */
 	__u32 d = tm_csum_diff16(0, tm_htons(0x5555), tm_htons(0x3285));
 
@@ -62,7 +63,8 @@ static void add_vs_reference(void)
 	}
 	is_int(bad, 0, "tm_csum_add == byte-wise sum, any start alignment, odd and even lengths");
 	memset(buf, 0xff, sizeof(buf));
-	is_int(lib_sum(buf, sizeof(buf)), ref_sum(buf, sizeof(buf), 0), "70000 bytes of 0xff: carries");
+	is_int(lib_sum(buf, sizeof(buf)), ref_sum(buf, sizeof(buf), 0),
+	       "70000 bytes of 0xff: carries");
 	is_int(lib_sum(buf, 65536 + 1), 0xff00, "65537 bytes of 0xff: ffff... + ff00");
 	is_int(tm_ntohs(tm_csum_fold(tm_csum_add(buf, 3, tm_htons(0x0001)))), ref_sum(buf, 3, 1),
 	       "a starting sum is added");
@@ -97,8 +99,8 @@ static void diffs(void)
 		d = tm_csum_diff_be32_at(0, off, old, new_);
 		want = tm_htons((__u16)~ref_sum(b, len, 0));
 		if (tm_csum_apply(check, d) != want && bad++ < 3)
-			printf("# len %zu off %u: 0x%08x -> 0x%08x: got 0x%04x want 0x%04x\n", len, off,
-			       old, new_, tm_csum_apply(check, d), want);
+			printf("# len %zu off %u: 0x%08x -> 0x%08x: got 0x%04x want 0x%04x\n", len,
+			       off, old, new_, tm_csum_apply(check, d), want);
 		odd += (int)(off & 1);
 
 		/* The same change as a partial (uncomplemented) sum. */
@@ -133,8 +135,8 @@ static void diffs(void)
 		if (tm_csum_apply(check, d) != tm_htons((__u16)~ref_sum(b, len, 0)))
 			bad_chain++;
 	}
-	is_int(bad, 0, "(e) tm_csum_diff_be32_at at %d odd and %d even offsets == full recompute", odd,
-	       ITERATIONS - odd);
+	is_int(bad, 0, "(e) tm_csum_diff_be32_at at %d odd and %d even offsets == full recompute",
+	       odd, ITERATIONS - odd);
 	is_int(bad_partial, 0, "(e) the same diffs on a partial sum");
 	is_int(bad_chain, 0, "(e) 40+ accumulated byte/word/be32 changes == full recompute");
 }

@@ -64,7 +64,8 @@ static int mism;
 			printf("#   %s: %s = %lld, want %lld\n", what, #got, g_, w_);              \
 	} while (0)
 
-static void same_side(const char *what, const struct tm_side *g, const struct ref_side *w, int counters)
+static void same_side(const char *what, const struct tm_side *g, const struct ref_side *w,
+		      int counters)
 {
 	SAME(what, g->isn, w->isn);
 	SAME(what, g->nxt, w->nxt);
@@ -117,7 +118,8 @@ static void in_order(const struct vec_flow *fl)
 		same_side(v->name, &f.c, &r.c, 0);
 		same_side(v->name, &f.s, &r.s, 0);
 	}
-	ok(bad_obs == 0, "%s: every observation result as TCP implies (retransmissions flagged)", fl->name);
+	ok(bad_obs == 0, "%s: every observation result as TCP implies (retransmissions flagged)",
+	   fl->name);
 	ok(mism == 0, "%s: isn/nxt/una/tsval/fin of both sides right after every packet", fl->name);
 	mism = 0;
 	same_side(fl->name, &f.c, &r.c, 1);
@@ -127,9 +129,9 @@ static void in_order(const struct vec_flow *fl)
 	ok(tm_flow_quiescent(&f), "%s: quiescent at the end", fl->name);
 	is_int(f.bad_ack, 0, "%s: no bad acks", fl->name);
 	ok(f.c.syn.present == (syn->present & 0x17) && f.c.syn.mss == syn->mss &&
-		   f.c.syn.wscale == syn->wscale && f.c.syn.window == syn->window &&
-		   f.s.syn.present == (synack->present & 0x17) && f.s.syn.mss == synack->mss &&
-		   f.s.syn.wscale == synack->wscale && f.s.syn.window == synack->window,
+	       f.c.syn.wscale == syn->wscale && f.c.syn.window == syn->window &&
+	       f.s.syn.present == (synack->present & 0x17) && f.s.syn.mss == synack->mss &&
+	       f.s.syn.wscale == synack->wscale && f.s.syn.window == synack->window,
 	   "%s: both SYN option sets recorded", fl->name);
 }
 
@@ -137,19 +139,19 @@ static void in_order(const struct vec_flow *fl)
 static void states_basic(void)
 {
 	static const enum tm_tcp_state want[] = {
-		TM_ST_SYN_SENT,	   /* S */
-		TM_ST_SYN_RCVD,	   /* SA */
-		TM_ST_ESTABLISHED, /* A */
-		TM_ST_ESTABLISHED, /* request */
-		TM_ST_ESTABLISHED, /* its ack */
-		TM_ST_FIN_WAIT,	   /* client FIN */
-		TM_ST_FIN_WAIT,	   /* its ack */
-		TM_ST_FIN_WAIT,	   /* response */
-		TM_ST_FIN_WAIT,	   /* its ack */
-		TM_ST_CLOSING,	   /* server FIN */
-		TM_ST_CLOSED,	   /* last ack */
+	    TM_ST_SYN_SENT,    /* S */
+	    TM_ST_SYN_RCVD,    /* SA */
+	    TM_ST_ESTABLISHED, /* A */
+	    TM_ST_ESTABLISHED, /* request */
+	    TM_ST_ESTABLISHED, /* its ack */
+	    TM_ST_FIN_WAIT,    /* client FIN */
+	    TM_ST_FIN_WAIT,    /* its ack */
+	    TM_ST_FIN_WAIT,    /* response */
+	    TM_ST_FIN_WAIT,    /* its ack */
+	    TM_ST_CLOSING,     /* server FIN */
+	    TM_ST_CLOSED,      /* last ack */
 	};
-	static const int quiet[] = { 0, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1 };
+	static const int quiet[] = {0, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1};
 	struct tm_flow_state f;
 	int i;
 
@@ -162,8 +164,8 @@ static void states_basic(void)
 
 		load(&b, &p, v);
 		tm_flow_observe(&f, v->dir, &p);
-		ok(f.state == want[i] && tm_flow_quiescent(&f) == quiet[i], "%s: %s, %squiescent", v->name,
-		   tm_flow_state_name(want[i]), quiet[i] ? "" : "not ");
+		ok(f.state == want[i] && tm_flow_quiescent(&f) == quiet[i], "%s: %s, %squiescent",
+		   v->name, tm_flow_state_name(want[i]), quiet[i] ? "" : "not ");
 	}
 }
 
@@ -185,16 +187,18 @@ static void duplicated(const struct vec_flow *fl)
 		for (k = 0; k < 2; k++) {
 			enum tm_obs o = tm_flow_observe(&twice, v->dir, &p);
 
-			if (k == 1 && (v->payload_len || (v->flags & TM_TCP_SYN)) && o != TM_OBS_RETRANS)
+			if (k == 1 && (v->payload_len || (v->flags & TM_TCP_SYN)) &&
+			    o != TM_OBS_RETRANS)
 				dup_obs++;
 		}
 	}
-	ok(dup_obs == 0, "%s duplicated: every second copy of data or SYN is a retransmission", fl->name);
+	ok(dup_obs == 0, "%s duplicated: every second copy of data or SYN is a retransmission",
+	   fl->name);
 	ok(once.state == twice.state && once.c.nxt == twice.c.nxt && once.c.una == twice.c.una &&
-		   once.s.nxt == twice.s.nxt && once.s.una == twice.s.una &&
-		   once.c.tsval == twice.c.tsval && once.s.tsval == twice.s.tsval &&
-		   once.c.fin_seq == twice.c.fin_seq && once.s.fin_seq == twice.s.fin_seq &&
-		   twice.c.pkts == 2 * once.c.pkts && twice.s.bytes == 2 * once.s.bytes,
+	       once.s.nxt == twice.s.nxt && once.s.una == twice.s.una &&
+	       once.c.tsval == twice.c.tsval && once.s.tsval == twice.s.tsval &&
+	       once.c.fin_seq == twice.c.fin_seq && once.s.fin_seq == twice.s.fin_seq &&
+	       twice.c.pkts == 2 * once.c.pkts && twice.s.bytes == 2 * once.s.bytes,
 	   "%s duplicated: same model as once, counters doubled", fl->name);
 }
 
@@ -231,8 +235,8 @@ static void reordered(const struct vec_flow *fl)
 		tm_flow_observe(&b, vec_real[order[i]].dir, &p);
 	}
 	ok(swaps > 0 && a.state == b.state && a.c.nxt == b.c.nxt && a.c.una == b.c.una &&
-		   a.s.nxt == b.s.nxt && a.s.una == b.s.una && a.c.tsval == b.c.tsval &&
-		   a.s.tsval == b.s.tsval && a.bad_ack == b.bad_ack,
+	       a.s.nxt == b.s.nxt && a.s.una == b.s.una && a.c.tsval == b.c.tsval &&
+	       a.s.tsval == b.s.tsval && a.bad_ack == b.bad_ack,
 	   "%s: %d reorderings, same final nxt/una/tsval/state", fl->name, swaps);
 }
 
@@ -296,7 +300,8 @@ static void edges(void)
 	is_int(tm_flow_observe(&f, C, seg(&b, C, A, 0xfffffff1, 0, 32, 102, 5000)), TM_OBS_OK,
 	       "wrap: data across 2^32");
 	is_int(f.c.nxt, 0x11, "wrap: c.nxt = 0xfffffff1 + 32 mod 2^32");
-	is_int(tm_flow_observe(&f, S, seg(&b, S, A, 0, 0x11, 0, 5001, 102)), TM_OBS_OK, "wrap: acked");
+	is_int(tm_flow_observe(&f, S, seg(&b, S, A, 0, 0x11, 0, 5001, 102)), TM_OBS_OK,
+	       "wrap: acked");
 	ok(f.c.una == 0x11 && tm_flow_quiescent(&f), "wrap: c.una = 0x11, quiescent");
 	is_int(tm_flow_observe(&f, S, seg(&b, S, A, 0, 0xfffffff5, 0, 5002, 102)), TM_OBS_OK,
 	       "wrap: an old ack");
@@ -328,7 +333,7 @@ static void edges(void)
 	is_int(tm_flow_observe(&f, C, seg(&b, C, TM_TCP_SYN, 7777, 0, 0, 300, 0)), TM_OBS_NEW_SYN,
 	       "a SYN with a new ISN: new connection");
 	ok(f.state == TM_ST_SYN_SENT && f.c.isn == 7777 && f.c.nxt == 7778 && !f.s.syn_seen &&
-		   f.c.pkts == 1 && f.c.tsval == 300,
+	       f.c.pkts == 1 && f.c.tsval == 300,
 	   "model restarted from the new SYN (which is counted)");
 	is_int(tm_flow_observe(&f, S, seg(&b, S, TM_TCP_SYN | A, 9, 7000, 0, 1, 300)),
 	       TM_OBS_OUT_OF_STATE, "SYN-ACK acking something else: out of state");
@@ -337,8 +342,8 @@ static void edges(void)
 	       "data before the SYN-ACK: out of state");
 	is_int(tm_flow_observe(&f, S, seg(&b, S, TM_TCP_SYN, 9, 0, 0, 1, 0)), TM_OBS_OUT_OF_STATE,
 	       "a server SYN without ACK: out of state");
-	is_int(tm_flow_observe(&f, C, seg(&b, C, TM_TCP_SYN | A, 9, 0, 0, 1, 0)), TM_OBS_OUT_OF_STATE,
-	       "a SYN-ACK from the client: out of state");
+	is_int(tm_flow_observe(&f, C, seg(&b, C, TM_TCP_SYN | A, 9, 0, 0, 1, 0)),
+	       TM_OBS_OUT_OF_STATE, "a SYN-ACK from the client: out of state");
 	is_int(tm_flow_observe(&f, S, seg(&b, S, TM_TCP_RST, 0, 0, 0, 1, 0)), TM_OBS_RST, "RST");
 	is_int(f.state, TM_ST_CLOSED, "RST closes");
 	tm_flow_init(&f);
@@ -368,9 +373,10 @@ static void fast_open(void)
 	tm_flow_init(&f);
 	tm_flow_observe(&f, C, seg(&b, C, TM_TCP_SYN, 1000, 0, 24, 100, 0));
 	is_int(f.c.nxt, 1025, "TFO: the SYN's 24 bytes are in c.nxt");
-	is_int(tm_flow_observe(&f, S, seg(&b, S, TM_TCP_SYN | A, 2000, 1025, 0, 5000, 100)), TM_OBS_OK,
-	       "TFO: SYN-ACK acking SYN + data accepted");
-	ok(f.state == TM_ST_SYN_RCVD && f.c.una == 1025 && f.s.syn_seen, "TFO: syn-rcvd, c.una 1025");
+	is_int(tm_flow_observe(&f, S, seg(&b, S, TM_TCP_SYN | A, 2000, 1025, 0, 5000, 100)),
+	       TM_OBS_OK, "TFO: SYN-ACK acking SYN + data accepted");
+	ok(f.state == TM_ST_SYN_RCVD && f.c.una == 1025 && f.s.syn_seen,
+	   "TFO: syn-rcvd, c.una 1025");
 	/* The server may send before the client's ACK (RFC 7413 §4.2.2). */
 	tm_flow_observe(&f, S, seg(&b, S, A, 2001, 1025, 100, 5001, 100));
 	tm_flow_observe(&f, C, seg(&b, C, A, 1025, 2101, 0, 101, 5001));
@@ -380,12 +386,13 @@ static void fast_open(void)
 	/* A server that did not take the data acks only the SYN: the client sends it again. */
 	tm_flow_init(&f);
 	tm_flow_observe(&f, C, seg(&b, C, TM_TCP_SYN, 1000, 0, 24, 100, 0));
-	is_int(tm_flow_observe(&f, S, seg(&b, S, TM_TCP_SYN | A, 2000, 1001, 0, 5000, 100)), TM_OBS_OK,
-	       "TFO refused: SYN-ACK acking the SYN only");
+	is_int(tm_flow_observe(&f, S, seg(&b, S, TM_TCP_SYN | A, 2000, 1001, 0, 5000, 100)),
+	       TM_OBS_OK, "TFO refused: SYN-ACK acking the SYN only");
 	ok(f.c.una == 1001 && !tm_flow_quiescent(&f), "TFO refused: 24 bytes outstanding");
 	tm_flow_observe(&f, C, seg(&b, C, A, 1001, 2001, 24, 101, 5000));
 	tm_flow_observe(&f, S, seg(&b, S, A, 2001, 1025, 0, 5001, 101));
-	ok(f.state == TM_ST_ESTABLISHED && f.c.nxt == 1025 && f.c.una == 1025 && tm_flow_quiescent(&f),
+	ok(f.state == TM_ST_ESTABLISHED && f.c.nxt == 1025 && f.c.una == 1025 &&
+	       tm_flow_quiescent(&f),
 	   "TFO refused: data resent after the handshake, acked");
 }
 
@@ -398,8 +405,8 @@ static void plausible(void)
 	tm_flow_observe(&f, S, seg(&b, S, A, 2001, 1001, 0, 5001, 101));
 	/* Client segments are accepted in [c.una, c.nxt + (s.win << 2)) = [1001, 5001). */
 	ok(tm_flow_seq_plausible(&f, C, 1001) && tm_flow_seq_plausible(&f, C, 5000) &&
-		   !tm_flow_seq_plausible(&f, C, 5001) && !tm_flow_seq_plausible(&f, C, 1000) &&
-		   !tm_flow_seq_plausible(&f, C, 1001 + 0x80000000u),
+	       !tm_flow_seq_plausible(&f, C, 5001) && !tm_flow_seq_plausible(&f, C, 1000) &&
+	       !tm_flow_seq_plausible(&f, C, 1001 + 0x80000000u),
 	   "client seq plausible in [una, nxt + scaled window)");
 	f.s.syn.present &= ~TM_HAS_WSCALE; /* scaling not agreed: raw window */
 	ok(tm_flow_seq_plausible(&f, C, 2000) && !tm_flow_seq_plausible(&f, C, 2001),
@@ -413,7 +420,7 @@ static void keys(void)
 {
 	const struct vec_pkt *c = &vec_real[VEC_V6_BASIC], *s = &vec_real[VEC_V6_BASIC + 1];
 	struct tm_flow_key kc, ks, r, cc, cs;
-	static const __u8 seed1[16] = { 1 }, seed2[16] = { 2 };
+	static const __u8 seed1[16] = {1}, seed2[16] = {2};
 	struct vbuf b;
 	struct tm_pkt p;
 	int i;
@@ -423,10 +430,11 @@ static void keys(void)
 	load(&b, &p, s);
 	tm_flow_key_from_pkt(&ks, &p);
 	ok(kc.family == TM_AF_INET6 && kc.sport == c->sport && kc.dport == c->dport &&
-		   !memcmp(&kc.saddr, &ks.daddr, 16) && kc.pad[0] == 0,
+	       !memcmp(&kc.saddr, &ks.daddr, 16) && kc.pad[0] == 0,
 	   "key from packet: family, host-order ports, addresses");
 	tm_flow_key_reverse(&r, &kc);
-	ok(tm_flow_key_eq(&r, &ks) && !tm_flow_key_eq(&kc, &ks), "reverse of the client key = server key");
+	ok(tm_flow_key_eq(&r, &ks) && !tm_flow_key_eq(&kc, &ks),
+	   "reverse of the client key = server key");
 	tm_flow_key_reverse(&r, &r);
 	ok(tm_flow_key_eq(&r, &kc), "reverse twice, in place: identity");
 	ok(tm_flow_key_canon(&cc, &kc) != tm_flow_key_canon(&cs, &ks) && tm_flow_key_eq(&cc, &cs),
@@ -447,17 +455,17 @@ static void keys(void)
 	r.dport = (__u16)(r.sport - 1);
 	ok(tm_flow_key_canon(&cc, &r) == 1 && cc.sport < cc.dport, "same address: ports decide");
 
-	static const char *const names[] = { "none", "syn-sent", "syn-rcvd", "established",
-					     "fin-wait", "closing", "closed" };
+	static const char *const names[] = {"none",	"syn-sent", "syn-rcvd", "established",
+					    "fin-wait", "closing",  "closed"};
 	for (i = 0; i < TM_ST_MAX; i++)
 		ok(!strcmp(tm_flow_state_name(i), names[i]), "state name %d: %s", i, names[i]);
 	ok(!strcmp(tm_flow_state_name(TM_ST_MAX), "?") && !strcmp(tm_flow_state_name(-1), "?"),
 	   "state name out of range: ?");
 
 	ok(tm_seq_lt(0xffffffff, 0) && tm_seq_gt(0, 0xffffffff) && tm_seq_leq(5, 5) &&
-		   tm_seq_geq(5, 5) && !tm_seq_lt(5, 5) && tm_seq_lt(0, 0x7fffffff) &&
-		   !tm_seq_lt(0, 0x80000001) && tm_seq_in(0, 0xfffffff0, 0x10) &&
-		   !tm_seq_in(0x10, 0xfffffff0, 0x10) && tm_seq_in(0xfffffff0, 0xfffffff0, 0x10),
+	       tm_seq_geq(5, 5) && !tm_seq_lt(5, 5) && tm_seq_lt(0, 0x7fffffff) &&
+	       !tm_seq_lt(0, 0x80000001) && tm_seq_in(0, 0xfffffff0, 0x10) &&
+	       !tm_seq_in(0x10, 0xfffffff0, 0x10) && tm_seq_in(0xfffffff0, 0xfffffff0, 0x10),
 	   "serial-number comparisons around the wrap (RFC 1982)");
 }
 

@@ -1,10 +1,10 @@
 /* tm_pkt_parse on malformed input: every truncation, lying lengths, bad offsets and options, with
- * the exact reason code each time.  Buffers are malloc'ed to the exact length so that the ASan build
- * catches any read past them. */
+ * the exact reason code each time.  Buffers are malloc'ed to the exact length so that the ASan
+ * build catches any read past them. */
 #include "vec_real.h"
 #include "vec_scapy.h"
 
-/* Parse a copy of @src[0..n) in a buffer of exactly @n bytes; returns the error, @opt_err its detail. */
+/* Parse a copy of @src[0..n) in a buffer of exactly @n bytes; returns the error. */
 static int parse_exact(const __u8 *src, size_t n, int *opt_err, __u32 *payload_len)
 {
 	__u8 *b = malloc(n ? n : 1);
@@ -73,9 +73,11 @@ static void truncations(const struct vec_pkt *v)
 		if (got == 0 && want == 0 && plen != l4 - (size_t)v->tcp_hlen)
 			got = 999;
 		if (got != -want && bad++ < 3)
-			printf("#   %s truncated to %zu: got %d, want %d\n", v->name, n, got, -want);
+			printf("#   %s truncated to %zu: got %d, want %d\n", v->name, n, got,
+			       -want);
 	}
-	ok(bad == 0, "%s: every truncation with a matching IP length gives the exact reason", v->name);
+	ok(bad == 0, "%s: every truncation with a matching IP length gives the exact reason",
+	   v->name);
 }
 
 /* An IPv4 + TCP packet (ACK, given options, payload of 'P's) written by hand. */
@@ -112,44 +114,46 @@ struct optcase {
 };
 
 static const struct optcase optcases[] = {
-	{ "MSS length 0", 4, { 2, 0, 5, 0xb4 }, TM_OPT_ELEN, 0 },
-	{ "MSS length 1", 4, { 2, 1, 5, 0xb4 }, TM_OPT_ELEN, 0 },
-	{ "unknown kind length 0", 4, { 99, 0, 0, 0 }, TM_OPT_ELEN, 0 },
-	{ "unknown kind length 1", 4, { 99, 1, 0, 0 }, TM_OPT_ELEN, 0 },
-	{ "kind in the last byte, no length", 4, { 1, 1, 1, 2 }, TM_OPT_ELEN, 0 },
-	{ "TS runs past the header", 4, { 8, 10, 0, 0 }, TM_OPT_EOVERRUN, 0 },
-	{ "SACK runs past the header", 8, { 1, 1, 5, 10, 0, 0, 0, 1 }, TM_OPT_EOVERRUN, 0 },
-	{ "unknown kind runs past", 8, { 99, 9, 0, 0, 0, 0, 0, 0 }, TM_OPT_EOVERRUN, 0 },
-	{ "MSS length 3", 4, { 2, 3, 5, 0 }, TM_OPT_EBADLEN, 0 },
-	{ "MSS length 5", 8, { 2, 5, 5, 0xb4, 0, 0, 0, 0 }, TM_OPT_EBADLEN, 0 },
-	{ "wscale length 2", 4, { 3, 2, 1, 1 }, TM_OPT_EBADLEN, 0 },
-	{ "wscale length 4", 4, { 3, 4, 7, 0 }, TM_OPT_EBADLEN, 0 },
-	{ "SACK-permitted length 3", 4, { 4, 3, 0, 0 }, TM_OPT_EBADLEN, 0 },
-	{ "TS length 8", 8, { 8, 8, 1, 2, 3, 4, 5, 6 }, TM_OPT_EBADLEN, 0 },
-	{ "TS length 12", 12, { 8, 12, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 }, TM_OPT_EBADLEN, 0 },
-	{ "SACK length 2 (no block)", 4, { 5, 2, 1, 1 }, TM_OPT_EBADLEN, 0 },
-	{ "SACK length 9", 12, { 5, 9, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0 }, TM_OPT_EBADLEN, 0 },
-	{ "SACK length 11", 12, { 5, 11, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0 }, TM_OPT_EBADLEN, 0 },
-	{ "SACK length 17", 20, { 5, 17, [18] = 1, 1 }, TM_OPT_EBADLEN, 0 },
-	/* Five blocks need 42 bytes: more than any option area, so the length overruns. */
-	{ "SACK with 5 blocks", 40, { 5, 42 }, TM_OPT_EOVERRUN, 0 },
-	{ "duplicate MSS", 8, { 2, 4, 5, 0xb4, 2, 4, 5, 0xb4 }, TM_OPT_EDUP, 0 },
-	{ "duplicate wscale", 8, { 3, 3, 7, 3, 3, 7, 1, 1 }, TM_OPT_EDUP, 0 },
-	{ "duplicate SACK-permitted", 4, { 4, 2, 4, 2 }, TM_OPT_EDUP, 0 },
-	{ "duplicate TS", 20, { 8, 10, [10] = 8, 10 }, TM_OPT_EDUP, 0 },
-	{ "duplicate SACK", 20, { 5, 10, [10] = 5, 10 }, TM_OPT_EDUP, 0 },
-	{ "bad length wins over duplicate", 8, { 2, 4, 5, 0xb4, 2, 3, 5, 0 }, TM_OPT_EBADLEN, 0 },
-	/* Good ones around the edges. */
-	{ "duplicate unknown kinds are fine", 8, { 99, 2, 99, 2, 253, 4, 0xab, 0xcd }, 0,
-	  TM_HAS_UNKNOWN },
-	{ "EOL ends the walk: garbage after it ignored", 8, { 2, 4, 5, 0xb4, 0, 5, 1, 0 }, 0,
-	  TM_HAS_MSS },
-	{ "NOPs only", 40, { 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-			     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1 }, 0, 0 },
-	{ "all EOL", 8, { 0 }, 0, 0 },
-	{ "unknown kind filling the area", 40, { 254, 40 }, 0, TM_HAS_UNKNOWN },
-	{ "SACK 4 blocks exactly at the end", 36, { 1, 1, 5, 34 }, 0, TM_HAS_SACK },
-	{ "TS exactly at the end", 12, { 1, 1, 8, 10 }, 0, TM_HAS_TS },
+    {"MSS length 0", 4, {2, 0, 5, 0xb4}, TM_OPT_ELEN, 0},
+    {"MSS length 1", 4, {2, 1, 5, 0xb4}, TM_OPT_ELEN, 0},
+    {"unknown kind length 0", 4, {99, 0, 0, 0}, TM_OPT_ELEN, 0},
+    {"unknown kind length 1", 4, {99, 1, 0, 0}, TM_OPT_ELEN, 0},
+    {"kind in the last byte, no length", 4, {1, 1, 1, 2}, TM_OPT_ELEN, 0},
+    {"TS runs past the header", 4, {8, 10, 0, 0}, TM_OPT_EOVERRUN, 0},
+    {"SACK runs past the header", 8, {1, 1, 5, 10, 0, 0, 0, 1}, TM_OPT_EOVERRUN, 0},
+    {"unknown kind runs past", 8, {99, 9, 0, 0, 0, 0, 0, 0}, TM_OPT_EOVERRUN, 0},
+    {"MSS length 3", 4, {2, 3, 5, 0}, TM_OPT_EBADLEN, 0},
+    {"MSS length 5", 8, {2, 5, 5, 0xb4, 0, 0, 0, 0}, TM_OPT_EBADLEN, 0},
+    {"wscale length 2", 4, {3, 2, 1, 1}, TM_OPT_EBADLEN, 0},
+    {"wscale length 4", 4, {3, 4, 7, 0}, TM_OPT_EBADLEN, 0},
+    {"SACK-permitted length 3", 4, {4, 3, 0, 0}, TM_OPT_EBADLEN, 0},
+    {"TS length 8", 8, {8, 8, 1, 2, 3, 4, 5, 6}, TM_OPT_EBADLEN, 0},
+    {"TS length 12", 12, {8, 12, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, TM_OPT_EBADLEN, 0},
+    {"SACK length 2 (no block)", 4, {5, 2, 1, 1}, TM_OPT_EBADLEN, 0},
+    {"SACK length 9", 12, {5, 9, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0}, TM_OPT_EBADLEN, 0},
+    {"SACK length 11", 12, {5, 11, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0}, TM_OPT_EBADLEN, 0},
+    {"SACK length 17", 20, {5, 17, [18] = 1, 1}, TM_OPT_EBADLEN, 0},
+    /* Five blocks need 42 bytes: more than any option area, so the length overruns. */
+    {"SACK with 5 blocks", 40, {5, 42}, TM_OPT_EOVERRUN, 0},
+    {"duplicate MSS", 8, {2, 4, 5, 0xb4, 2, 4, 5, 0xb4}, TM_OPT_EDUP, 0},
+    {"duplicate wscale", 8, {3, 3, 7, 3, 3, 7, 1, 1}, TM_OPT_EDUP, 0},
+    {"duplicate SACK-permitted", 4, {4, 2, 4, 2}, TM_OPT_EDUP, 0},
+    {"duplicate TS", 20, {8, 10, [10] = 8, 10}, TM_OPT_EDUP, 0},
+    {"duplicate SACK", 20, {5, 10, [10] = 5, 10}, TM_OPT_EDUP, 0},
+    {"bad length wins over duplicate", 8, {2, 4, 5, 0xb4, 2, 3, 5, 0}, TM_OPT_EBADLEN, 0},
+    /* Good ones around the edges. */
+    {"duplicate unknown kinds are fine", 8, {99, 2, 99, 2, 253, 4, 0xab, 0xcd}, 0, TM_HAS_UNKNOWN},
+    {"EOL ends the walk: garbage after it ignored", 8, {2, 4, 5, 0xb4, 0, 5, 1, 0}, 0, TM_HAS_MSS},
+    {"NOPs only",
+     40,
+     {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+      1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+     0,
+     0},
+    {"all EOL", 8, {0}, 0, 0},
+    {"unknown kind filling the area", 40, {254, 40}, 0, TM_HAS_UNKNOWN},
+    {"SACK 4 blocks exactly at the end", 36, {1, 1, 5, 34}, 0, TM_HAS_SACK},
+    {"TS exactly at the end", 12, {1, 1, 8, 10}, 0, TM_HAS_TS},
 };
 
 static void options(void)
@@ -171,7 +175,8 @@ static void options(void)
 
 			err = tm_pkt_parse(&p, b, n);
 			ok(err == 0 && p.opts.present == c->present && p.payload_len == 3,
-			   "options: %s parses (err %d, present 0x%x)", c->what, err, p.opts.present);
+			   "options: %s parses (err %d, present 0x%x)", c->what, err,
+			   p.opts.present);
 		}
 	}
 }
@@ -190,7 +195,8 @@ static void mutate_v4(void)
 		t.b[0] = (__u8)(i << 4 | 5);
 		if (i == 4 || i == 6)
 			continue;
-		is_int(parse_exact(t.b, t.n, NULL, NULL), -TM_PKT_EVERSION, "IP version %d rejected", i);
+		is_int(parse_exact(t.b, t.n, NULL, NULL), -TM_PKT_EVERSION,
+		       "IP version %d rejected", i);
 	}
 	t = b;
 	t.b[0] = 0x65; /* an IPv4 header claiming version 6: too short for IPv6's length field */
@@ -206,11 +212,13 @@ static void mutate_v4(void)
 	is_int(parse_exact(t.b, t.n, NULL, NULL), -TM_PKT_EIHL, "IHL 15 beyond the buffer");
 	t = b;
 	t.b[0] = 0x4d; /* 52 = the whole packet: the header fits, nothing is left for TCP */
-	is_int(parse_exact(t.b, t.n, NULL, NULL), -TM_PKT_ETRUNC_L4, "IHL covering the whole packet");
+	is_int(parse_exact(t.b, t.n, NULL, NULL), -TM_PKT_ETRUNC_L4,
+	       "IHL covering the whole packet");
 
 	t = b;
 	tm_put16(t.b + 2, (__u16)(t.n + 1));
-	is_int(parse_exact(t.b, t.n, NULL, NULL), -TM_PKT_ETOTLEN, "total length 1 past the buffer");
+	is_int(parse_exact(t.b, t.n, NULL, NULL), -TM_PKT_ETOTLEN,
+	       "total length 1 past the buffer");
 	tm_put16(t.b + 2, 0xffff);
 	is_int(parse_exact(t.b, t.n, NULL, NULL), -TM_PKT_ETOTLEN, "total length 65535");
 	tm_put16(t.b + 2, 19);
@@ -231,23 +239,27 @@ static void mutate_v4(void)
 		int err;
 		const char *what;
 	} frags[] = {
-		{ 0x2000, TM_PKT_EFRAG, "MF set" },	  { 0x0001, TM_PKT_EFRAG, "offset 8" },
-		{ 0x1fff, TM_PKT_EFRAG, "last offset" },  { 0x3fff, TM_PKT_EFRAG, "MF + offset" },
-		{ 0x6000, TM_PKT_EFRAG, "DF + MF" },	  { 0x4000, 0, "DF only" },
-		{ 0x0000, 0, "no flags" },		  { 0x8000, 0, "reserved bit only" },
+	    {0x2000, TM_PKT_EFRAG, "MF set"},
+	    {0x0001, TM_PKT_EFRAG, "offset 8"},
+	    {0x1fff, TM_PKT_EFRAG, "last offset"},
+	    {0x3fff, TM_PKT_EFRAG, "MF + offset"},
+	    {0x6000, TM_PKT_EFRAG, "DF + MF"},
+	    {0x4000, 0, "DF only"},
+	    {0x0000, 0, "no flags"},
+	    {0x8000, 0, "reserved bit only"},
 	};
 	for (i = 0; i < (int)(sizeof(frags) / sizeof(frags[0])); i++) {
 		t = b;
 		tm_put16(t.b + 6, frags[i].frag);
-		is_int(parse_exact(t.b, t.n, NULL, NULL), -frags[i].err, "IPv4 frag field 0x%04x (%s)",
-		       frags[i].frag, frags[i].what);
+		is_int(parse_exact(t.b, t.n, NULL, NULL), -frags[i].err,
+		       "IPv4 frag field 0x%04x (%s)", frags[i].frag, frags[i].what);
 	}
-	static const __u8 protos[] = { 0, 1, 17, 41, 132, 255 };
+	static const __u8 protos[] = {0, 1, 17, 41, 132, 255};
 	for (i = 0; i < (int)sizeof(protos); i++) {
 		t = b;
 		t.b[9] = protos[i];
-		is_int(parse_exact(t.b, t.n, NULL, NULL), -TM_PKT_ENOTTCP, "IP protocol %u is not TCP",
-		       protos[i]);
+		is_int(parse_exact(t.b, t.n, NULL, NULL), -TM_PKT_ENOTTCP,
+		       "IP protocol %u is not TCP", protos[i]);
 	}
 	for (i = 0; i < 16; i++) {
 		/* doff 6 and 7 cut the TS option short (NOP,NOP,TS at 20..31); with doff 5 the
@@ -256,7 +268,8 @@ static void mutate_v4(void)
 
 		t = b;
 		t.b[20 + 12] = (__u8)(i << 4);
-		is_int(parse_exact(t.b, t.n, NULL, NULL), -want, "data offset %d (%d bytes)", i, i * 4);
+		is_int(parse_exact(t.b, t.n, NULL, NULL), -want, "data offset %d (%d bytes)", i,
+		       i * 4);
 	}
 	/* The 4 reserved bits next to doff do not matter. */
 	t = b;
@@ -264,7 +277,7 @@ static void mutate_v4(void)
 	is_int(parse_exact(t.b, t.n, NULL, NULL), 0, "reserved bits beside doff ignored");
 }
 
-/* An IPv6 packet with @n extension headers of type @type (8 bytes each) before a bare TCP header. */
+/* IPv6 with @n extension headers of type @type (8 bytes each) before a bare TCP header. */
 static size_t mk_v6_ext(__u8 *b, int n, __u8 type)
 {
 	size_t tot = TM_IP6_HLEN + 8 * (size_t)n + TM_TCP_HLEN;
@@ -302,7 +315,7 @@ static size_t mk_v6_ext(__u8 *b, int n, __u8 type)
 static void mutate_v6(void)
 {
 	const struct vec_pkt *v = &vec_real[VEC_V6_BASIC + 2];
-	static const __u8 types[] = { 0, 43, 60, 44, 51 };
+	static const __u8 types[] = {0, 43, 60, 44, 51};
 	struct vbuf b, t;
 	__u8 e[256];
 	size_t n;
@@ -311,9 +324,11 @@ static void mutate_v6(void)
 	vec_load(&b, v->hex);
 	t = b;
 	tm_put16(t.b + 4, (__u16)(t.n - 40 + 1));
-	is_int(parse_exact(t.b, t.n, NULL, NULL), -TM_PKT_ETOTLEN, "v6 payload length 1 past the buffer");
+	is_int(parse_exact(t.b, t.n, NULL, NULL), -TM_PKT_ETOTLEN,
+	       "v6 payload length 1 past the buffer");
 	tm_put16(t.b + 4, 0);
-	is_int(parse_exact(t.b, t.n, NULL, NULL), -TM_PKT_ETOTLEN, "v6 payload length 0 (jumbogram)");
+	is_int(parse_exact(t.b, t.n, NULL, NULL), -TM_PKT_ETOTLEN,
+	       "v6 payload length 0 (jumbogram)");
 	is_int(parse_exact(t.b, 40, NULL, NULL), -TM_PKT_ETRUNC_L4, "bare v6 header, length 0");
 	t = b;
 	t.b[6] = 17;
@@ -338,7 +353,8 @@ static void mutate_v6(void)
 	}
 	n = mk_v6_ext(e, 2, 60);
 	e[40 + 8 + 1] = 1; /* second header claims 16 bytes: runs into and past the TCP header */
-	is_int(parse_exact(e, n - 8, NULL, NULL), -TM_PKT_ETOTLEN, "ext header: payload length lies");
+	is_int(parse_exact(e, n - 8, NULL, NULL), -TM_PKT_ETOTLEN,
+	       "ext header: payload length lies");
 	tm_put16(e + 4, (__u16)(n - 40));
 	e[40 + 8 + 1] = 3; /* 32 bytes: past the end */
 	is_int(parse_exact(e, n, NULL, NULL), -TM_PKT_EEXTHDR, "ext header length past the packet");
@@ -363,9 +379,14 @@ static void addresses(void)
 		__u32 a;
 		int err;
 	} v4[] = {
-		{ 0x00000000, TM_PKT_EADDR }, { 0xffffffff, TM_PKT_EADDR }, { 0xe0000001, TM_PKT_EADDR },
-		{ 0xefffffff, TM_PKT_EADDR }, { 0x00000001, 0 },	    { 0xdfffffff, 0 },
-		{ 0xf0000001, 0 },	      { 0x7f000001, 0 },
+	    {0x00000000, TM_PKT_EADDR},
+	    {0xffffffff, TM_PKT_EADDR},
+	    {0xe0000001, TM_PKT_EADDR},
+	    {0xefffffff, TM_PKT_EADDR},
+	    {0x00000001, 0},
+	    {0xdfffffff, 0},
+	    {0xf0000001, 0},
+	    {0x7f000001, 0},
 	};
 	const struct vec_pkt *pv4 = &vec_real[VEC_V4_BASIC + 2], *pv6 = &vec_real[VEC_V6_BASIC + 2];
 	struct vbuf b, t;
@@ -387,7 +408,8 @@ static void addresses(void)
 	is_int(parse_exact(t.b, t.n, NULL, NULL), -TM_PKT_ENOTTCP, "multicast UDP: not-tcp first");
 	t.b[9] = 6;
 	tm_put16(t.b + 2, 30);
-	is_int(parse_exact(t.b, t.n, NULL, NULL), -TM_PKT_EADDR, "multicast TCP cut short: address first");
+	is_int(parse_exact(t.b, t.n, NULL, NULL), -TM_PKT_EADDR,
+	       "multicast TCP cut short: address first");
 
 	vec_load(&b, pv6->hex);
 	for (dst = 0; dst < 2; dst++) {
@@ -402,7 +424,8 @@ static void addresses(void)
 		       dst ? "dst" : "src");
 		memset(t.b + 8 + 16 * dst, 0, 16);
 		t.b[8 + 16 * dst + 15] = 1;
-		is_int(parse_exact(t.b, t.n, NULL, NULL), 0, "IPv6 %s ::1 accepted", dst ? "dst" : "src");
+		is_int(parse_exact(t.b, t.n, NULL, NULL), 0, "IPv6 %s ::1 accepted",
+		       dst ? "dst" : "src");
 		t.b[8 + 16 * dst] = 0xfe;
 		t.b[8 + 16 * dst + 1] = 0x80;
 		is_int(parse_exact(t.b, t.n, NULL, NULL), 0, "IPv6 %s fe80::1 accepted",
@@ -440,24 +463,25 @@ static void huge_buffer(void)
 
 static void names(void)
 {
-	static const char *const want[] = { "ok",	 "ip-truncated",  "ip-version",	 "ip-ihl",
-					    "ip-length", "ip-fragment",	  "ip6-exthdr",	 "not-tcp",
-					    "tcp-truncated", "tcp-data-offset", "tcp-options",
-					    "ip-address" };
+	static const char *const want[] = {
+	    "ok",	   "ip-truncated", "ip-version", "ip-ihl",	  "ip-length",
+	    "ip-fragment", "ip6-exthdr",   "not-tcp",	 "tcp-truncated", "tcp-data-offset",
+	    "tcp-options", "ip-address"};
 	int i;
 
 	for (i = 0; i < TM_PKT_ERR_MAX; i++)
 		ok(!strcmp(tm_pkt_strerror(i), want[i]) && !strcmp(tm_pkt_strerror(-i), want[i]),
 		   "tm_pkt_strerror(%d) = %s", i, want[i]);
-	ok(!strcmp(tm_pkt_strerror(TM_PKT_ERR_MAX), "unknown") && !strcmp(tm_pkt_strerror(1000), "unknown"),
+	ok(!strcmp(tm_pkt_strerror(TM_PKT_ERR_MAX), "unknown") &&
+	       !strcmp(tm_pkt_strerror(1000), "unknown"),
 	   "tm_pkt_strerror out of range");
 	ok(!strcmp(tm_tcpopt_strerror(TM_OPT_ELEN), "option-length") &&
-		   !strcmp(tm_tcpopt_strerror(TM_OPT_EOVERRUN), "option-overrun") &&
-		   !strcmp(tm_tcpopt_strerror(TM_OPT_EBADLEN), "option-bad-length") &&
-		   !strcmp(tm_tcpopt_strerror(TM_OPT_EDUP), "option-duplicate") &&
-		   !strcmp(tm_tcpopt_strerror(TM_OPT_OK), "ok") &&
-		   !strcmp(tm_tcpopt_strerror(77), "option-unknown-error") &&
-		   !strcmp(tm_tcpopt_strerror(-TM_OPT_EDUP), "option-duplicate"),
+	       !strcmp(tm_tcpopt_strerror(TM_OPT_EOVERRUN), "option-overrun") &&
+	       !strcmp(tm_tcpopt_strerror(TM_OPT_EBADLEN), "option-bad-length") &&
+	       !strcmp(tm_tcpopt_strerror(TM_OPT_EDUP), "option-duplicate") &&
+	       !strcmp(tm_tcpopt_strerror(TM_OPT_OK), "ok") &&
+	       !strcmp(tm_tcpopt_strerror(77), "option-unknown-error") &&
+	       !strcmp(tm_tcpopt_strerror(-TM_OPT_EDUP), "option-duplicate"),
 	   "tm_tcpopt_strerror names");
 }
 

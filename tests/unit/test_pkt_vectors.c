@@ -1,4 +1,4 @@
-/* tm_pkt_parse and the checksum helpers on known-good packets: real Linux captures and scapy layouts. */
+/* tm_pkt_parse and checksum helpers on known-good packets: real Linux captures, scapy layouts. */
 #include "vec_real.h"
 #include "vec_scapy.h"
 
@@ -42,7 +42,8 @@ static void check_headers(const struct vec_pkt *v, const struct tm_pkt *p, const
 	FIELD(v->name, tm_pkt_seqlen(p),
 	      v->payload_len + !!(v->flags & TM_TCP_SYN) + !!(v->flags & TM_TCP_FIN));
 	FIELD(v->name, p->opt_err, 0);
-	ok(!mism, "%s: addresses, ports, seq/ack, flags, window, lengths as scapy dissects", v->name);
+	ok(!mism, "%s: addresses, ports, seq/ack, flags, window, lengths as scapy dissects",
+	   v->name);
 }
 
 static void check_options(const struct vec_pkt *v, const struct tm_tcpopts *o)
@@ -68,7 +69,8 @@ static void check_options(const struct vec_pkt *v, const struct tm_tcpopts *o)
 		FIELD(v->name, o->sack[i].left, v->sack[i][0]);
 		FIELD(v->name, o->sack[i].right, v->sack[i][1]);
 	}
-	ok(!mism, "%s: options (present 0x%02x, %d SACK blocks) and their offsets as scapy sees them",
+	ok(!mism,
+	   "%s: options (present 0x%02x, %d SACK blocks) and their offsets as scapy sees them",
 	   v->name, v->present, v->nsack);
 }
 
@@ -109,7 +111,8 @@ static void check_csums(const struct vec_pkt *v, struct tm_pkt *p, struct vbuf *
 
 	/* One flipped bit anywhere in the segment is caught. */
 	*last ^= 0x01;
-	ok(!tm_csum_tcp_ok(p), "%s: a flipped bit in the last byte fails the TCP checksum", v->name);
+	ok(!tm_csum_tcp_ok(p), "%s: a flipped bit in the last byte fails the TCP checksum",
+	   v->name);
 	*last ^= 0x01;
 	b->b[v->l3_len + 4] ^= 0x80; /* seq */
 	ok(!tm_csum_tcp_ok(p), "%s: a flipped seq bit fails the TCP checksum", v->name);
@@ -144,7 +147,7 @@ static void check_one(const struct vec_pkt *v)
 	memset(padded.b + b.n, 0xee, 18);
 	err = tm_pkt_parse(&p, padded.b, b.n + 18);
 	ok(err == 0 && p.len == b.n && p.payload_len == (__u32)v->payload_len &&
-		   p.end == padded.b + b.n && tm_csum_tcp_ok(&p),
+	       p.end == padded.b + b.n && tm_csum_tcp_ok(&p),
 	   "%s: link padding after the IP length is ignored", v->name);
 }
 
@@ -196,7 +199,8 @@ int main(void)
 		const size_t nf = sizeof(vec_real_flows) / sizeof(vec_real_flows[0]);
 
 		is_int(vec_real_flows[nf - 1].first + vec_real_flows[nf - 1].n,
-		       sizeof(vec_real) / sizeof(vec_real[0]), "flow index covers every captured packet");
+		       sizeof(vec_real) / sizeof(vec_real[0]),
+		       "flow index covers every captured packet");
 	}
 	return tap_done();
 }

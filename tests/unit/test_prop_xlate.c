@@ -81,7 +81,7 @@ static void rand_addr(__u64 *s, __u8 *p, int family)
 	p[15] |= 1;
 }
 
-/* Random option area: NOPs anywhere (odd alignment), each known kind at most once, unknown kinds. */
+/* Random option area: NOPs anywhere (odd alignment), known kinds at most once, unknown kinds. */
 static int rand_opts(__u64 *s, __u8 *o, struct gpkt *g)
 {
 	unsigned used = 0;
@@ -119,8 +119,12 @@ static int rand_opts(__u64 *s, __u8 *o, struct gpkt *g)
 		if (n + len > 40 || (k < 6 && (used & (1u << k))))
 			continue;
 		used |= 1u << k;
-		o[n] = (__u8)(k == 1 ? 2 : k == 2 ? 3 : k == 3 ? 4 : k == 4 ? 8 : k == 5 ? 5
-										     : 9 + prng_below(s, 246));
+		o[n] = (__u8)(k == 1   ? 2
+			      : k == 2 ? 3
+			      : k == 3 ? 4
+			      : k == 4 ? 8
+			      : k == 5 ? 5
+				       : 9 + prng_below(s, 246));
 		o[n + 1] = (__u8)len;
 		for (i = 2; i < len; i++)
 			o[n + i] = (__u8)prng_u32(s);
@@ -159,7 +163,7 @@ static void rand_pkt(__u64 *s, struct gpkt *g)
 			b[i] = (__u8)prng_u32(s);
 		g->l3_len = ihl * 4;
 	} else {
-		static const __u8 kinds[] = { 0, 60, 43, 44 };
+		static const __u8 kinds[] = {0, 60, 43, 44};
 		int next = 6, off = 40, n = (int)prng_below(s, 4);
 		__u8 *prev = b + 6;
 
@@ -182,7 +186,7 @@ static void rand_pkt(__u64 *s, struct gpkt *g)
 			} else {
 				e[1] = (__u8)(hl / 8 - 1);
 				if (k == 43)
-					e[3] = 0; /* segments left 0: the pseudo-header uses this dst */
+					e[3] = 0; /* segments left 0: final dst */
 			}
 			prev = e;
 			off += hl;
@@ -216,7 +220,7 @@ static __u32 rand_delta(__u64 *s)
 	case 0:
 		return 0;
 	case 1:
-		return prng_below(s, 2) ? prng_below(s, 100) : (__u32)-(__s32)prng_below(s, 100);
+		return prng_below(s, 2) ? prng_below(s, 100) : (__u32) - (__s32)prng_below(s, 100);
 	default:
 		return prng_u32(s);
 	}
@@ -285,8 +289,8 @@ static void ref_xlate(struct gpkt *g, const struct tm_xlate *x)
 	ref_full(g);
 }
 
-static void report(const char *what, __u64 seed, int it, const struct gpkt *in, const struct gpkt *got,
-		   const struct gpkt *want)
+static void report(const char *what, __u64 seed, int it, const struct gpkt *in,
+		   const struct gpkt *got, const struct gpkt *want)
 {
 	printf("# %s: seed 0x%llx iteration %d\n", what, (unsigned long long)seed, it);
 	tap_hexdump("in", in->b.b, in->b.n);
@@ -314,7 +318,8 @@ int main(void)
 		n_sack4 += in.nsack == 4;
 		if (tm_pkt_parse(&p, in.b.b, in.b.n) || !tm_csum_tcp_ok(&p)) {
 			if (bad_parse++ < 3)
-				report("generated packet does not parse/verify", seed0, it, &in, &in, &in);
+				report("generated packet does not parse/verify", seed0, it, &in,
+				       &in, &in);
 			continue;
 		}
 		tm_flow_key_from_pkt(&orig, &p);
@@ -355,7 +360,7 @@ int main(void)
 			__u8 *t = got.b.b + got.l3_len;
 
 			if (x.win_shift > 0 && (tm_get16(t + 14) << x.win_shift) > 0xffff) {
-				/* Keep the window small enough to survive: fix the input's checksum. */
+				/* A window that survives the shift (input rewritten). */
 				tm_put16(t + 14, (__u16)(tm_get16(t + 14) >> x.win_shift));
 				ref_full(&got);
 				in = got;
@@ -364,18 +369,21 @@ int main(void)
 		tm_pkt_parse(&p, got.b.b, got.b.n);
 		tm_xlate_inverse(&inv, &x, &orig);
 		if (tm_xlate_apply(&x, p.l3, (__u8 *)p.tcp, p.end, 0) ||
-		    tm_xlate_apply(&inv, p.l3, (__u8 *)p.tcp, p.end, 0) || memcmp(got.b.b, in.b.b, in.b.n)) {
+		    tm_xlate_apply(&inv, p.l3, (__u8 *)p.tcp, p.end, 0) ||
+		    memcmp(got.b.b, in.b.b, in.b.n)) {
 			if (bad_inv++ < 3)
 				report("inverse", seed0, it, &in, &got, &in);
 		}
 	}
 	is_int(bad_parse, 0, "%d random packets parse and verify", ITERATIONS);
 	is_int(bad_apply, 0, "tm_xlate_apply accepts every one");
-	is_int(bad_full, 0, "(a)+(d) complete checksum: incremental == field rewrite + full recompute");
-	is_int(bad_partial, 0, "(b) partial checksum: result == pseudo-header sum of the new packet");
+	is_int(bad_full, 0,
+	       "(a)+(d) complete checksum: incremental == field rewrite + full recompute");
+	is_int(bad_partial, 0,
+	       "(b) partial checksum: result == pseudo-header sum of the new packet");
 	is_int(bad_inv, 0, "(c) apply then tm_xlate_inverse: original bytes");
 	ok(n_v6 > ITERATIONS / 3 && n_ts > ITERATIONS / 5 && n_oddts > ITERATIONS / 20 &&
-		   n_sack4 > ITERATIONS / 100,
+	       n_sack4 > ITERATIONS / 100,
 	   "coverage: %d IPv6, %d with TS (%d at odd offsets), %d with 4 SACK blocks", n_v6, n_ts,
 	   n_oddts, n_sack4);
 	return tap_done();

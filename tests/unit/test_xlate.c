@@ -40,7 +40,8 @@ static void one(const struct vec_xlate *v)
 	tm_flow_key_from_pkt(&orig, &p);
 	w0 = tm_pkt_window(&p);
 	xlate_from_vec(&x, v);
-	is_int(tm_xlate_apply(&x, p.l3, (__u8 *)p.tcp, p.end, v->partial), 0, "%s: applies", v->name);
+	is_int(tm_xlate_apply(&x, p.l3, (__u8 *)p.tcp, p.end, v->partial), 0, "%s: applies",
+	       v->name);
 	is_int(b.n, want.n, "%s: length unchanged", v->name);
 	is_mem(b.b, want.b, want.n, "%s: byte-exact as scapy computes it%s", v->name,
 	       v->partial ? " (partial checksum = new pseudo-header sum)" : "");
@@ -65,8 +66,8 @@ static void one(const struct vec_xlate *v)
 		       "%s: inverse applies", v->name);
 		is_mem(b.b, in.b, in.n, "%s: inverse gives the original bytes", v->name);
 	} else {
-		ok(1, "%s: window %u does not survive shift %d: inverse not exact (by design)", v->name,
-		   w0, x.win_shift);
+		ok(1, "%s: window %u does not survive shift %d: inverse not exact (by design)",
+		   v->name, w0, x.win_shift);
 	}
 }
 
@@ -94,22 +95,27 @@ static void errors(void)
 	x.family = TM_AF_INET;
 
 	b = in;
-	is_int(tm_xlate_apply(&x, b.b, b.b + 20, b.b + 19, 0), -TM_XLATE_ETRUNC, "end inside the IP header");
-	is_int(tm_xlate_apply(&x, b.b, b.b + 20, b.b + 39, 0), -TM_XLATE_ETRUNC, "end inside the TCP header");
-	is_int(tm_xlate_apply(&x, b.b, b.b + 20, b.b + 20 + (tcp[12] >> 4) * 4 - 1, 0), -TM_XLATE_ETRUNC,
-	       "end inside the TCP options");
-	is_int(tm_xlate_apply(&x, b.b + 24, b.b + 20, b.b + b.n, 0), -TM_XLATE_ETRUNC, "tcp before l3");
+	is_int(tm_xlate_apply(&x, b.b, b.b + 20, b.b + 19, 0), -TM_XLATE_ETRUNC,
+	       "end inside the IP header");
+	is_int(tm_xlate_apply(&x, b.b, b.b + 20, b.b + 39, 0), -TM_XLATE_ETRUNC,
+	       "end inside the TCP header");
+	is_int(tm_xlate_apply(&x, b.b, b.b + 20, b.b + 20 + (tcp[12] >> 4) * 4 - 1, 0),
+	       -TM_XLATE_ETRUNC, "end inside the TCP options");
+	is_int(tm_xlate_apply(&x, b.b + 24, b.b + 20, b.b + b.n, 0), -TM_XLATE_ETRUNC,
+	       "tcp before l3");
 	b.b[20 + 12] = 0x40; /* doff 4 */
 	is_int(tm_xlate_apply(&x, b.b, b.b + 20, b.b + b.n, 0), -TM_XLATE_ETRUNC, "doff 4");
 	b.b[20 + 12] = 0xf0; /* doff 15: 60 bytes, more than the segment */
-	is_int(tm_xlate_apply(&x, b.b, b.b + 20, b.b + 20 + 59, 0), -TM_XLATE_ETRUNC, "doff past end");
+	is_int(tm_xlate_apply(&x, b.b, b.b + 20, b.b + 20 + 59, 0), -TM_XLATE_ETRUNC,
+	       "doff past end");
 	b.b[20 + 12] = in.b[20 + 12];
 	is_mem(b.b, in.b, in.n, "nothing written on ETRUNC");
 
 	b = in;
 	b.b[20 + 20] = 2; /* first option: MSS of length 0 */
 	b.b[20 + 21] = 0;
-	is_int(tm_xlate_apply(&x, b.b, b.b + 20, b.b + b.n, 0), -TM_XLATE_EOPT, "malformed options: EOPT");
+	is_int(tm_xlate_apply(&x, b.b, b.b + 20, b.b + b.n, 0), -TM_XLATE_EOPT,
+	       "malformed options: EOPT");
 }
 
 static void window(void)
@@ -119,23 +125,38 @@ static void window(void)
 		int shift;
 		__u16 want;
 	} c[] = {
-		{ 0, 3, 0 },	      { 0, -3, 0 },	   { 1, -1, 1 },	{ 3, -2, 1 },
-		{ 8, -3, 1 },	      { 16, -3, 2 },	   { 0xffff, -1, 0x7fff }, { 0x8000, 1, 0xffff },
-		{ 0x7fff, 1, 0xfffe }, { 1, 14, 16384 },   { 1, 20, 16384 },	{ 4, 14, 0xffff },
-		{ 0xffff, -14, 3 },   { 0xffff, -20, 3 }, { 1, -20, 1 },	{ 500, 0, 500 },
-		{ 63, 2, 252 },	      { 63, -2, 15 },	   { 0xffff, 127, 0xffff }, { 0xffff, -128, 3 },
+	    {0, 3, 0},
+	    {0, -3, 0},
+	    {1, -1, 1},
+	    {3, -2, 1},
+	    {8, -3, 1},
+	    {16, -3, 2},
+	    {0xffff, -1, 0x7fff},
+	    {0x8000, 1, 0xffff},
+	    {0x7fff, 1, 0xfffe},
+	    {1, 14, 16384},
+	    {1, 20, 16384},
+	    {4, 14, 0xffff},
+	    {0xffff, -14, 3},
+	    {0xffff, -20, 3},
+	    {1, -20, 1},
+	    {500, 0, 500},
+	    {63, 2, 252},
+	    {63, -2, 15},
+	    {0xffff, 127, 0xffff},
+	    {0xffff, -128, 3},
 	};
 	size_t i;
 
 	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++)
-		is_int(tm_xlate_window(c[i].w, (__s8)c[i].shift), c[i].want, "window %u shift %d -> %u",
-		       c[i].w, c[i].shift, c[i].want);
+		is_int(tm_xlate_window(c[i].w, (__s8)c[i].shift), c[i].want,
+		       "window %u shift %d -> %u", c[i].w, c[i].shift, c[i].want);
 }
 
 static void inverse_fields(void)
 {
-	struct tm_xlate x = { 0 }, inv;
-	struct tm_flow_key k = { 0 };
+	struct tm_xlate x = {0}, inv;
+	struct tm_flow_key k = {0};
 
 	x.family = TM_AF_INET6;
 	x.flags = TM_XL_SADDR | TM_XL_DPORT;
@@ -152,9 +173,10 @@ static void inverse_fields(void)
 	memset(&inv, 0x5a, sizeof(inv));
 	tm_xlate_inverse(&inv, &x, &k);
 	ok(inv.family == TM_AF_INET6 && inv.flags == x.flags && inv.win_shift == 3 &&
-		   inv.seq_delta == 0xfffffffb && inv.ack_delta == 5 && inv.tsval_delta == 0x80000000 &&
-		   inv.tsecr_delta == 0 && inv.saddr.w[0] == 0x11111111 && inv.daddr.w[3] == 0x22222222 &&
-		   inv.sport == 1111 && inv.dport == 2222 && inv.pad == 0,
+	       inv.seq_delta == 0xfffffffb && inv.ack_delta == 5 && inv.tsval_delta == 0x80000000 &&
+	       inv.tsecr_delta == 0 && inv.saddr.w[0] == 0x11111111 &&
+	       inv.daddr.w[3] == 0x22222222 && inv.sport == 1111 && inv.dport == 2222 &&
+	       inv.pad == 0,
 	   "tm_xlate_inverse: deltas negated, shift reversed, original addresses and ports");
 	is_int(tm_xlate_addr_off(TM_AF_INET, 0), 12, "v4 saddr at 12");
 	is_int(tm_xlate_addr_off(TM_AF_INET, 1), 16, "v4 daddr at 16");
@@ -166,7 +188,7 @@ static void inverse_fields(void)
 static void noop(void)
 {
 	struct vbuf in, b;
-	struct tm_xlate x = { .family = TM_AF_INET };
+	struct tm_xlate x = {.family = TM_AF_INET};
 	struct tm_pkt p;
 
 	vec_load(&in, vec_xlates[0].in);
