@@ -202,7 +202,8 @@ enum tm_obs tm_flow_observe(struct tm_flow_state *f, enum tm_dir dir, const stru
 		side_ack(f, rcv, tm_pkt_ack(p), &obs);
 		snd->win = tm_pkt_window(p);
 		/* The ACK of the SYN-ACK, or a later one (a TFO server may send before it). */
-		if (dir == TM_DIR_C2S && f->state == TM_ST_SYN_RCVD && tm_seq_gt(f->s.una, f->s.isn))
+		if (dir == TM_DIR_C2S && f->state == TM_ST_SYN_RCVD &&
+		    tm_seq_gt(f->s.una, f->s.isn))
 			f->state = TM_ST_ESTABLISHED;
 	}
 	if (o->present & TM_HAS_TS) {
