@@ -116,6 +116,9 @@ static void errors(void)
 	b.b[20 + 21] = 0;
 	is_int(tm_xlate_apply(&x, b.b, b.b + 20, b.b + b.n, 0), -TM_XLATE_EOPT,
 	       "malformed options: EOPT");
+	ok(b.b[40] == 2 && b.b[41] == 0 && !memcmp(b.b, in.b, 40) &&
+	       !memcmp(b.b + 42, in.b + 42, in.n - 42),
+	   "nothing written on EOPT (validated before the first write)");
 }
 
 static void window(void)
