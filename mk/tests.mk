@@ -8,7 +8,7 @@ FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
 tests: $(UNIT_BINS)
 fuzzers: $(FUZZ_BINS)
 
-$(O)/tests/%: tests/unit/%.c tests/unit/tap.h $(LIB)
+$(O)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIB)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $@";)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS_LIB)
