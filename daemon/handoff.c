@@ -325,7 +325,9 @@ static void commit(struct flow *f)
 		s.daddr = f->ckey.saddr;
 		s.dport = f->ckey.sport;
 		s.seq = st->s.nxt;
-		s.ack = st->c.nxt;
+		/* What the backends acknowledged, not c.nxt: release_held() just advanced c.nxt over
+		 * data the new backend has not acknowledged (and may drop, beyond its first window). */
+		s.ack = st->c.una;
 		s.window = (__u16)(w > 0xffff ? 0xffff : (w ? w : 1));
 		if (ts) {
 			s.opts.present = TM_HAS_TS;
