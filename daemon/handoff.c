@@ -87,16 +87,21 @@ static void send_third_ack(struct flow *f)
 		g_cnt.crafted_ack++;
 }
 
-static void send_rst_to(struct flow *f, const struct tm_endpoint_cfg *ep)
+static void send_rst_seq(struct flow *f, const struct tm_endpoint_cfg *ep, __u32 seq)
 {
 	struct tm_endpoint to;
 	uint8_t buf[128];
 	int len;
 
 	to_endpoint(ep, &to);
-	len = tm_build_rst(buf, sizeof(buf), &f->ckey, &to, f->st.c.nxt);
+	len = tm_build_rst(buf, sizeof(buf), &f->ckey, &to, seq);
 	if (gw_send_raw(buf, len, f->ckey.family) == 0)
 		g_cnt.crafted_rst++;
+}
+
+static void send_rst_to(struct flow *f, const struct tm_endpoint_cfg *ep)
+{
+	send_rst_seq(f, ep, f->st.c.nxt);
 }
 
 /*
@@ -420,8 +425,19 @@ bool hs_target_packet(struct flow *f, struct pkt_ctx *x, enum verdict *v)
 			hs_abort(f, "target-refused");
 		return true;
 	}
-	if ((fl & (TM_TCP_SYN | TM_TCP_ACK)) != (TM_TCP_SYN | TM_TCP_ACK))
+	if ((fl & (TM_TCP_SYN | TM_TCP_ACK)) != (TM_TCP_SYN | TM_TCP_ACK)) {
+		/*
+		 * A bare ACK answering our SYN comes from a connection of this very tuple that the
+		 * target still holds (the RST of an earlier commit away from it was lost): a challenge
+		 * ACK carrying its rcv_nxt (RFC 5961 4.2).  Reset it exactly there and replay the SYN
+		 * at once; otherwise every SYN draws another challenge ACK until the handoff times out.
+		 */
+		if (hs->st == HS_SYN_SENT && (fl & TM_TCP_ACK)) {
+			send_rst_seq(f, &hs->to, tm_pkt_ack(&x->p));
+			hs->next_tx_ns = now_ns();
+		}
 		return true;
+	}
 	if (tm_pkt_ack(&x->p) != f->st.c.nxt)
 		return true; /* not an answer to our replayed SYN */
 	if (hs->st == HS_ESTAB) {
