@@ -19,13 +19,14 @@ LDFLAGS     += -fsanitize=address,undefined
 endif
 CFLAGS  ?=
 CFLAGS  += $(CFLAGS_BASE)
-LDLIBS_LIB := -lsodium
+LDLIBS_LIB := -lsodium -lhs -lpcre2-8
 
 include mk/lib.mk
 include mk/tests.mk
 -include mk/daemon.mk
 -include mk/lab.mk
 -include mk/ctl.mk
+-include mk/tools.mk
 
 all: lib tests $(EXTRA_ALL)
 
