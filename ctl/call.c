@@ -1,5 +1,6 @@
 /* A request to tcpmigd from start to exit code: exchange, validation, -j output, diagnostics. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
@@ -63,7 +64,22 @@ static int refused(const char *cmd, struct json_object *root)
 	ctl_json_str(root, "error", &error);
 	ctl_json_str(root, "reason", &reason);
 	fprintf(stderr, "%s: %s failed: ", CTL_PROG, cmd);
-	ctl_fput_safe(stderr, *error ? error : "tcpmigd gave no error text");
+	if (!*error)
+		error = "tcpmigd gave no error text";
+	/* Multi-line errors (every file:line of a rejected reload): one line each, indented. */
+	for (const char *line = error; *line;) {
+		const char *nl = strchr(line, '\n');
+		size_t l = nl ? (size_t)(nl - line) : strlen(line);
+		char *one = strndup(line, l);
+
+		if (line != error)
+			fputs("\n  ", stderr);
+		ctl_fput_safe(stderr, one ? one : "?");
+		free(one);
+		line += l;
+		while (*line == '\n')
+			line++;
+	}
 	fputs(" (", stderr);
 	ctl_fput_safe(stderr, *reason ? reason : "no reason");
 	fputs(")\n", stderr);

@@ -89,11 +89,15 @@ int cmd_flow(const struct ctl_opts *o, int argc, char **argv);
 int cmd_migrate(const struct ctl_opts *o, int argc, char **argv);
 int cmd_stats(const struct ctl_opts *o, int argc, char **argv);
 int cmd_version(const struct ctl_opts *o, int argc, char **argv);
+int cmd_rules(const struct ctl_opts *o, int argc, char **argv);
+int cmd_reload(const struct ctl_opts *o, int argc, char **argv);
+int cmd_events(const struct ctl_opts *o, int argc, char **argv);
 
 int flows_print(FILE *f, struct json_object *root, const char **why);
 int flow_print(FILE *f, struct json_object *root, const char **why);
 int migrate_print(FILE *f, struct json_object *root, const char **why);
 int stats_print(FILE *f, struct json_object *root, const char **why);
 int version_print(FILE *f, struct json_object *root, const char **why);
+int rules_print(FILE *f, struct json_object *root, const char **why);
 
 #endif

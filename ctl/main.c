@@ -21,6 +21,7 @@ static const struct {
 } commands[] = {
     {"flows", cmd_flows}, {"flow", cmd_flow},	    {"migrate", cmd_migrate},
     {"stats", cmd_stats}, {"version", cmd_version}, {"help", cmd_help},
+    {"rules", cmd_rules}, {"events", cmd_events},   {"reload", cmd_reload},
 };
 
 static int parse_options(int argc, char **argv, struct ctl_opts *o)

@@ -11,6 +11,7 @@ static const struct {
 } cmd_usages[] = {
     {"flows", "flows"}, {"flow", "flow ID|CLIENT"}, {"migrate", "migrate ID|CLIENT --to ADDR:PORT"},
     {"stats", "stats"}, {"version", "version"},	    {"help", "help"},
+    {"rules", "rules"}, {"events", "events [-f]"},   {"reload", "reload"},
 };
 
 void ctl_help(FILE *f)
@@ -27,6 +28,9 @@ void ctl_help(FILE *f)
 	    "                                    until the handoff committed or rolled back\n"
 	    "  stats                             show the daemon's counters, \"name value\", "
 	    "sorted\n"
+	    "  rules                             list the analyzer's rules, hit counters, policy\n"
+	    "  events [-f]                       show alerts, decisions, handoffs; -f follows\n"
+	    "  reload                            reload rules and policy (errors: old ones stay)\n"
 	    "  version                           show the versions of tcpmigctl and tcpmigd\n"
 	    "  help                              show this help\n"
 	    "\n"

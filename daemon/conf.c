@@ -24,6 +24,10 @@ void conf_defaults(struct tm_config *c)
 	c->install_rules = true;
 	snprintf(c->rules_chain, sizeof(c->rules_chain), "TCPMIG");
 	snprintf(c->sock_path, sizeof(c->sock_path), "%s", TM_CTL_DEFAULT_SOCK);
+	c->inspect_depth = 1024;
+	c->inspect_wait_ms = 100;
+	c->default_action.act = PA_FORWARD;
+	c->default_action.pool = -1;
 }
 
 struct parse {
@@ -66,9 +70,151 @@ static bool parse_ep(struct parse *ps, const char *tok, struct tm_endpoint_cfg *
 	return true;
 }
 
+static int find_pool(const struct tm_config *c, const char *name)
+{
+	for (int i = 0; i < c->npools; i++)
+		if (!strcmp(c->pools[i].name, name))
+			return i;
+	return -1;
+}
+
+/* ACTION [TARGET]: forward | reset | drop | migrate ADDR:PORT | migrate pool:NAME */
+static bool parse_target(struct tm_config *c, struct parse *ps, char **w, int n, struct tm_target *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->pool = -1;
+	if (!strcmp(w[0], "forward"))
+		t->act = PA_FORWARD;
+	else if (!strcmp(w[0], "reset"))
+		t->act = PA_RESET;
+	else if (!strcmp(w[0], "drop"))
+		t->act = PA_DROP;
+	else if (!strcmp(w[0], "migrate"))
+		t->act = PA_MIGRATE;
+	else {
+		perr(ps, "unknown action (forward, migrate, reset, drop):", w[0]);
+		return false;
+	}
+	if (t->act != PA_MIGRATE) {
+		if (n > 1) {
+			perr(ps, "unexpected word after the action:", w[1]);
+			return false;
+		}
+		return true;
+	}
+	if (n != 2) {
+		perr(ps, "'migrate' needs one target ADDR:PORT or pool:NAME, got",
+		     n > 2 ? w[2] : w[0]);
+		return false;
+	}
+	if (!strncmp(w[1], "pool:", 5)) {
+		t->pool = find_pool(c, w[1] + 5);
+		if (t->pool < 0) {
+			perr(ps, "unknown pool (define it with 'pool' first):", w[1]);
+			return false;
+		}
+		return true;
+	}
+	return parse_ep(ps, w[1], &t->to);
+}
+
+static void parse_pool(struct tm_config *c, struct parse *ps, char **w, int n)
+{
+	struct tm_pool *p;
+
+	if (n < 3) {
+		perr(ps, "expected 'pool NAME ADDR:PORT...', got", w[n - 1]);
+		return;
+	}
+	if (strlen(w[1]) >= sizeof(p->name) || find_pool(c, w[1]) >= 0) {
+		perr(ps, "bad or duplicate pool name", w[1]);
+		return;
+	}
+	if (c->npools == TM_MAX_POOLS) {
+		perr(ps, "too many pools (max 16) at", w[1]);
+		return;
+	}
+	if (n - 2 > TM_MAX_BACKENDS) {
+		perr(ps, "too many pool members (max 16) at", w[2 + TM_MAX_BACKENDS]);
+		return;
+	}
+	p = &c->pools[c->npools];
+	memset(p, 0, sizeof(*p));
+	snprintf(p->name, sizeof(p->name), "%s", w[1]);
+	for (int i = 2; i < n; i++)
+		if (!parse_ep(ps, w[i], &p->eps[p->n++]))
+			return;
+	c->npools++;
+}
+
+/* on sid [GID:]SID | msg TEXT | classtype NAME | metadata KEY=VALUE  ACTION [TARGET] */
+static void parse_on(struct tm_config *c, struct parse *ps, char **w, int n)
+{
+	struct tm_policy *pol;
+
+	if (n < 4) {
+		perr(ps, "expected 'on sid|msg|classtype|metadata VALUE ACTION [TARGET]', got", w[n - 1]);
+		return;
+	}
+	if (c->npolicies == TM_MAX_POLICIES) {
+		perr(ps, "too many 'on' lines (max 256) at", w[1]);
+		return;
+	}
+	pol = &c->policies[c->npolicies];
+	memset(pol, 0, sizeof(*pol));
+	pol->line = ps->line;
+	pol->gid = 1;
+	if (!strcmp(w[1], "sid")) {
+		char *colon = strchr(w[2], ':'), *end;
+		unsigned long g = 1, sd;
+
+		errno = 0;
+		if (colon) {
+			g = strtoul(w[2], &end, 10);
+			if (end != colon || g == 0 || g > 0xffffffffUL) {
+				perr(ps, "bad gid:sid", w[2]);
+				return;
+			}
+		}
+		sd = strtoul(colon ? colon + 1 : w[2], &end, 10);
+		if (*end || errno || sd == 0 || sd > 0xffffffffUL || (colon ? colon[1] : w[2][0]) == '-') {
+			perr(ps, "bad sid", w[2]);
+			return;
+		}
+		pol->sel = PS_SID;
+		pol->gid = (__u32)g;
+		pol->sid = (__u32)sd;
+	} else if (!strcmp(w[1], "msg") || !strcmp(w[1], "classtype")) {
+		pol->sel = w[1][0] == 'm' ? PS_MSG : PS_CLASSTYPE;
+		if (strlen(w[2]) >= sizeof(pol->value)) {
+			perr(ps, "value too long:", w[2]);
+			return;
+		}
+		snprintf(pol->value, sizeof(pol->value), "%s", w[2]);
+	} else if (!strcmp(w[1], "metadata")) {
+		char *eq = strchr(w[2], '=');
+
+		if (!eq || eq == w[2] || (size_t)(eq - w[2]) >= sizeof(pol->key) ||
+		    strlen(eq + 1) >= sizeof(pol->value)) {
+			perr(ps, "expected metadata KEY=VALUE, got", w[2]);
+			return;
+		}
+		pol->sel = PS_METADATA;
+		snprintf(pol->key, sizeof(pol->key), "%.*s", (int)(eq - w[2]), w[2]);
+		snprintf(pol->value, sizeof(pol->value), "%s", eq + 1);
+	} else {
+		perr(ps, "unknown selector (sid, msg, classtype, metadata):", w[1]);
+		return;
+	}
+	if (parse_target(c, ps, w + 3, n - 3, &pol->t))
+		c->npolicies++;
+}
+
+#define MAX_WORDS 24
+
 static void parse_line(struct tm_config *c, struct parse *ps, char *line)
 {
-	char *words[4];
+	char *words[MAX_WORDS];
 	int n = 0;
 	char *save = NULL, *w;
 	unsigned v;
@@ -76,7 +222,7 @@ static void parse_line(struct tm_config *c, struct parse *ps, char *line)
 	for (w = strtok_r(line, " \t\r\n", &save); w; w = strtok_r(NULL, " \t\r\n", &save)) {
 		if (w[0] == '#')
 			break;
-		if (n == 3) {
+		if (n == MAX_WORDS) {
 			perr(ps, "too many words at", w);
 			return;
 		}
@@ -84,8 +230,23 @@ static void parse_line(struct tm_config *c, struct parse *ps, char *line)
 	}
 	if (n == 0)
 		return;
+	if (!strcmp(words[0], "pool")) {
+		parse_pool(c, ps, words, n);
+		return;
+	}
+	if (!strcmp(words[0], "on")) {
+		parse_on(c, ps, words, n);
+		return;
+	}
+	if (!strcmp(words[0], "default-action")) {
+		if (n < 2)
+			perr(ps, "expected 'default-action ACTION [TARGET]', got", words[0]);
+		else
+			parse_target(c, ps, words + 1, n - 1, &c->default_action);
+		return;
+	}
 	if (n != 2) {
-		perr(ps, "expected 'KEY VALUE', got", words[0]);
+		perr(ps, "expected 'KEY VALUE', got", n > 2 ? words[2] : words[0]);
 		return;
 	}
 	const char *k = words[0], *val = words[1];
@@ -113,14 +274,14 @@ static void parse_line(struct tm_config *c, struct parse *ps, char *line)
 				perr(ps, "mss-clamp below 536 is not allowed:", val);
 			c->mss_clamp = (__u16)v;
 		}
-	} else if (!strcmp(k, "rules")) {
+	} else if (!strcmp(k, "filter-rules")) {
 		if (!strcmp(val, "on"))
 			c->install_rules = true;
 		else if (!strcmp(val, "off"))
 			c->install_rules = false;
 		else
 			perr(ps, "expected 'on' or 'off', got", val);
-	} else if (!strcmp(k, "rules-chain")) {
+	} else if (!strcmp(k, "filter-chain")) {
 		const char *p;
 
 		for (p = val; *p && (isalnum((unsigned char)*p) || *p == '_' || *p == '-'); p++)
@@ -134,6 +295,28 @@ static void parse_line(struct tm_config *c, struct parse *ps, char *line)
 			perr(ps, "socket must be an absolute path shorter than 108 bytes:", val);
 		else
 			snprintf(c->sock_path, sizeof(c->sock_path), "%s", val);
+	} else if (!strcmp(k, "rules")) {
+		if (strlen(val) >= sizeof(c->rules_path) - 1) {
+			perr(ps, "path too long:", val);
+		} else if (val[0] == '/') {
+			snprintf(c->rules_path, sizeof(c->rules_path), "%s", val);
+		} else {
+			/* Relative to the configuration file's directory. */
+			const char *slash = strrchr(ps->path, '/');
+			int dl = slash ? (int)(slash - ps->path) : 1;
+
+			char full[sizeof(c->rules_path) * 2];
+
+			snprintf(full, sizeof(full), "%.*s/%s", dl, slash ? ps->path : ".", val);
+			if (strlen(full) >= sizeof(c->rules_path))
+				perr(ps, "path too long:", val);
+			else
+				memcpy(c->rules_path, full, strlen(full) + 1);
+		}
+	} else if (!strcmp(k, "inspect-depth")) {
+		parse_uint(ps, val, 1, 65536, &c->inspect_depth);
+	} else if (!strcmp(k, "inspect-wait")) {
+		parse_uint(ps, val, 0, 60000, &c->inspect_wait_ms);
 	} else if (!strcmp(k, "service")) {
 		struct tm_service *s;
 
@@ -154,7 +337,7 @@ static void parse_line(struct tm_config *c, struct parse *ps, char *line)
 		c->nservices++;
 	} else if (!strcmp(k, "backend")) {
 		struct tm_service *s;
-		struct tm_endpoint_cfg ep;
+		struct tm_endpoint_cfg ep = { 0 };
 
 		if (!c->nservices) {
 			perr(ps, "'backend' before any 'service':", val);
@@ -211,6 +394,40 @@ int conf_load(struct tm_config *c, const char *path)
 
 			ps.line = c->services[i].line;
 			perr(&ps, "service has no backend:", ep_str(&c->services[i].vip, vip, sizeof(vip)));
+		}
+	}
+	/* Handoff targets must be backends of some service (the handoff checks the flow's own). */
+	for (int i = 0; i < c->npolicies + c->npools + 1; i++) {
+		const struct tm_endpoint_cfg *eps;
+		int n, pline;
+		char buf[64];
+
+		if (i < c->npolicies) {
+			if (c->policies[i].t.act != PA_MIGRATE || c->policies[i].t.pool >= 0)
+				continue;
+			eps = &c->policies[i].t.to, n = 1, pline = c->policies[i].line;
+		} else if (i < c->npolicies + c->npools) {
+			eps = c->pools[i - c->npolicies].eps, n = c->pools[i - c->npolicies].n, pline = 0;
+		} else {
+			if (c->default_action.act != PA_MIGRATE || c->default_action.pool >= 0)
+				continue;
+			eps = &c->default_action.to, n = 1, pline = 0;
+		}
+		for (int e = 0; e < n; e++) {
+			bool known = false;
+
+			for (int s = 0; s < c->nservices && !known; s++)
+				for (int b = 0; b < c->services[s].nbackends && !known; b++)
+					known = ep_eq(&c->services[s].backends[b], &eps[e]);
+			if (!known) {
+				int saved = ps.line;
+
+				if (pline)
+					ps.line = pline;
+				perr(&ps, "handoff target is no service's backend:",
+				     ep_str(&eps[e], buf, sizeof(buf)));
+				ps.line = saved;
+			}
 		}
 	}
 	if (!c->nservices && !ps.errors) {

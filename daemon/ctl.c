@@ -108,6 +108,8 @@ static void reply(struct ctl_conn *cc, struct sbuf *b)
 	size_t off = 0;
 
 	sb_printf(b, "\n");
+	/* Blocking for the answer (a rule list can be megabytes), bounded by SO_SNDTIMEO. */
+	fcntl(cc->fd, F_SETFL, fcntl(cc->fd, F_GETFL) & ~O_NONBLOCK);
 	if (b->oom) {
 		static const char oom[] = "{\"ok\":false,\"error\":\"out of memory\",\"reason\":\"internal\"}\n";
 
@@ -243,6 +245,37 @@ static void handle(struct ctl_conn *cc, char *line)
 
 		sb_printf(&b, "{\"ok\":true,\"version\":\"%s\"}", TM_CTL_VERSION);
 		reply(cc, &b);
+	} else if (!strcmp(w[0], "rules") && n == 1) {
+		struct sbuf b = { 0 };
+
+		an_rules_json(&b);
+		reply(cc, &b);
+	} else if (!strcmp(w[0], "events") && n <= 2) {
+		struct sbuf b = { 0 };
+		unsigned long long since = 0;
+		char *end = NULL;
+
+		if (n == 2) {
+			since = strtoull(w[1], &end, 10);
+			if (*end || w[1][0] == '-') {
+				reply_err(cc, "bad-request", "events takes a sequence number");
+				return;
+			}
+		}
+		ev_json(&b, since, 1000);
+		reply(cc, &b);
+	} else if (!strcmp(w[0], "reload") && n == 1) {
+		struct sbuf errs = { 0 };
+
+		if (an_reload(g_conf, &errs)) {
+			reply_err(cc, "reload-failed", errs.s ? errs.s : "reload failed");
+		} else {
+			struct sbuf b = { 0 };
+
+			sb_printf(&b, "{\"ok\":true,\"rules\":\"%s\"}", g_conf->rules_path);
+			reply(cc, &b);
+		}
+		sb_free(&errs);
 	} else if (!strcmp(w[0], "flow") && n == 2) {
 		struct flow *f = find_flow(w[1]);
 		struct sbuf b = { 0 };

@@ -178,6 +178,21 @@ static void note_obs(enum tm_obs o)
 		g_cnt.bad_ack++;
 }
 
+void gw_release(struct flow *f, struct held_pkt *h, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		struct pkt_ctx x = { .id = h[i].id, .data = h[i].data, .len = h[i].len,
+				     .csum_partial = h[i].csum_partial };
+		enum verdict v = V_DROP;
+
+		if (tm_pkt_parse(&x.p, x.data, x.len) == 0)
+			v = gw_forward_c2s(f, &x);
+		nfq_verdict(h[i].id, v != V_DROP, v == V_ACCEPT_MANGLED ? x.data : NULL, x.len);
+		free(h[i].data);
+		h[i].data = NULL;
+	}
+}
+
 enum verdict gw_forward_c2s(struct flow *f, struct pkt_ctx *x)
 {
 	note_obs(tm_flow_observe(&f->st, TM_DIR_C2S, &x->p));
@@ -215,6 +230,8 @@ static enum verdict client_packet(struct flow *f, struct pkt_ctx *x)
 			  (unsigned long long)f->id, x->p.tcp->flags, tm_pkt_seq(&x->p), tm_pkt_ack(&x->p));
 		return V_DROP;
 	}
+	if ((!f->an_done || f->an_dropping) && an_client_packet(f, x, &v))
+		return v;
 	if (f->hs.st != HS_NONE && hs_client_packet(f, x, &v))
 		return v;
 	v = gw_forward_c2s(f, x);
@@ -278,6 +295,7 @@ static struct flow *new_flow(const struct tm_service *svc, const struct tm_flow_
 	if (!f)
 		return NULL;
 	flow_set_endpoints(f);
+	f->an_done = !an_enabled();
 	if (g_verbose) {
 		char a[64], b[64];
 		struct tm_endpoint_cfg c = { .family = k->family, .addr = k->saddr, .port = k->sport };
@@ -406,6 +424,7 @@ static void sweep(uint64_t now)
 void gw_tick(uint64_t now)
 {
 	hs_tick_all(now);
+	an_tick(now);
 	if (now - last_sweep_ns >= 1000000000ull) {
 		last_sweep_ns = now;
 		sweep(now);

@@ -217,17 +217,7 @@ const char *hs_begin(struct flow *f, const struct tm_endpoint_cfg *to, struct ct
 /* Give held client segments their verdict: through the (possibly new) translation. */
 static void release_held(struct flow *f)
 {
-	for (unsigned i = 0; i < f->hs.nheld; i++) {
-		struct held_pkt *h = &f->hs.held[i];
-		struct pkt_ctx x = { .id = h->id, .data = h->data, .len = h->len,
-				     .csum_partial = h->csum_partial };
-		enum verdict v = V_DROP;
-
-		if (tm_pkt_parse(&x.p, x.data, x.len) == 0)
-			v = gw_forward_c2s(f, &x);
-		nfq_verdict(h->id, v != V_DROP, v == V_ACCEPT_MANGLED ? x.data : NULL, x.len);
-		free(h->data);
-	}
+	gw_release(f, f->hs.held, f->hs.nheld);
 	f->hs.nheld = 0;
 	f->hs.held_bytes = 0;
 }
@@ -266,6 +256,7 @@ void hs_abort(struct flow *f, const char *reason)
 	g_cnt.migrations_rolled_back++;
 	log_info("flow %llu: handoff %s -> %s rolled back: %s", (unsigned long long)f->id,
 		 ep_str(&f->hs.from, a, sizeof(a)), ep_str(&f->hs.to, b, sizeof(b)), reason);
+	ev_push("rollback", f->id, "%s -> %s: %s", a, b, reason);
 	finish(f, reason);
 }
 
@@ -347,6 +338,7 @@ static void commit(struct flow *f)
 		 (unsigned long long)f->id, ep_str(&old, a, sizeof(a)), ep_str(&f->backend, b, sizeof(b)),
 		 dseq, dts, f->s2c.win_shift, f->c2s.win_shift,
 		 (double)(now_ns() - hs->started_ns) / 1e6);
+	ev_push("migration", f->id, "%s -> %s in %.3f ms", a, b, (double)(now_ns() - hs->started_ns) / 1e6);
 	finish(f, NULL);
 }
 

@@ -106,8 +106,12 @@ int main(int argc, char **argv)
 		conf.queue = qover;
 	if (no_rules)
 		conf.install_rules = false;
+	if (an_init(&conf))
+		return 1;
 	if (check_only) {
-		printf("%s: ok (%d service(s))\n", cpath, conf.nservices);
+		printf("%s: ok (%d service(s)%s)\n", cpath, conf.nservices,
+		       an_enabled() ? ", rules loaded" : "");
+		an_fini();
 		return 0;
 	}
 	if (geteuid() != 0) {
@@ -181,7 +185,11 @@ int main(int argc, char **argv)
 
 				while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
 					if (si.ssi_signo == SIGHUP) {
-						log_info("SIGHUP: nothing to reload yet");
+						struct sbuf errs = { 0 };
+
+						log_info("SIGHUP: reloading %s", conf.path);
+						an_reload(&conf, &errs);
+						sb_free(&errs);
 						continue;
 					}
 					log_info("signal %u: stopping", si.ssi_signo);
@@ -202,6 +210,7 @@ out:
 	ctl_close(conf.sock_path);
 	gw_fini();
 	table_fini();
+	an_fini();
 	if (tfd >= 0)
 		close(tfd);
 	if (sfd >= 0)

@@ -170,6 +170,7 @@ void table_free_flow(struct flow *f)
 	table_unlink(&f->hs.target_node);
 	for (unsigned i = 0; i < f->hs.nheld; i++)
 		free(f->hs.held[i].data);
+	an_flow_free(f);
 	if (f->lprev)
 		f->lprev->lnext = f->lnext;
 	else

@@ -31,6 +31,47 @@ struct tm_service {
 	int line; /* where it was declared */
 };
 
+/* What a rule hit (or the lack of one) does to a flow (tcpmigd.conf(5) "on"). */
+enum pol_action {
+	PA_NONE = 0,
+	PA_FORWARD, /* stay on the current backend */
+	PA_MIGRATE, /* hand off to a backend or a pool */
+	PA_RESET,   /* reset both ends */
+	PA_DROP,    /* drop the held request and the rest of the client's data */
+};
+
+enum pol_sel {
+	PS_SID,
+	PS_MSG,
+	PS_CLASSTYPE,
+	PS_METADATA,
+};
+
+#define TM_MAX_POOLS 16
+#define TM_MAX_POLICIES 256
+
+struct tm_pool {
+	char name[32];
+	struct tm_endpoint_cfg eps[TM_MAX_BACKENDS];
+	int n;
+	unsigned rr; /* round-robin cursor */
+};
+
+struct tm_target {
+	enum pol_action act;
+	int pool; /* index into pools for PA_MIGRATE to a pool, else -1 */
+	struct tm_endpoint_cfg to;
+};
+
+struct tm_policy {
+	enum pol_sel sel;
+	__u32 gid, sid;
+	char key[64];	/* metadata key */
+	char value[128]; /* msg / classtype / metadata value */
+	struct tm_target t;
+	int line;
+};
+
 struct tm_config {
 	char path[256];
 	int queue;		  /* NFQUEUE number */
@@ -47,6 +88,15 @@ struct tm_config {
 	char sock_path[108];
 	struct tm_service services[TM_MAX_SERVICES];
 	int nservices;
+	/* traffic analyzer (analyzer.c) */
+	char rules_path[256];	   /* empty: no analyzer */
+	unsigned inspect_depth;	   /* client bytes looked at */
+	unsigned inspect_wait_ms;  /* hold of an unmatched first request */
+	struct tm_pool pools[TM_MAX_POOLS];
+	int npools;
+	struct tm_policy policies[TM_MAX_POLICIES];
+	int npolicies;
+	struct tm_target default_action;
 };
 
 /* Parse @path; on errors print "path:line: message 'token'" for every error and return -1. */
@@ -96,6 +146,13 @@ void conf_defaults(struct tm_config *c);
 	X(crafted_probe)                                                                      \
 	X(crafted_send_errors)                                                                \
 	X(verdict_errors)                                                                     \
+	X(analyzer_decisions)                                                                 \
+	X(analyzer_forward)                                                                   \
+	X(analyzer_migrate)                                                                   \
+	X(analyzer_reset)                                                                     \
+	X(analyzer_drop)                                                                      \
+	X(analyzer_errors)                                                                    \
+	X(pkts_dropped_policy)                                                                \
 	X(ctl_requests)                                                                       \
 	X(ctl_errors)
 
@@ -188,6 +245,9 @@ struct flow {
 	__u8 be_c_wscale;	    /* shift the current backend applies to the client's windows */
 	struct flow *lnext, *lprev; /* all flows, for listing and sweeping */
 	struct flow *hnext, *hprev; /* flows with a running handoff */
+	bool an_done;		    /* first request decided (or nothing to inspect) */
+	bool an_dropping;	    /* policy "drop": the client's data is discarded */
+	struct an_state *an;	    /* while the first request is inspected */
 };
 
 int table_init(unsigned max_flows);
@@ -237,6 +297,8 @@ bool gw_translate(struct flow *f, struct pkt_ctx *x, enum tm_dir dir);
 /* Client->server packet of a managed flow, after handoff decisions: observe, pause, translate. */
 enum verdict gw_forward_c2s(struct flow *f, struct pkt_ctx *x);
 extern struct tm_config *g_conf;
+/* Give held client segments their verdicts through the flow's current translation. */
+void gw_release(struct flow *f, struct held_pkt *h, unsigned n);
 
 /* ---- handoff (handoff.c) --------------------------------------------------------------- */
 
@@ -280,6 +342,25 @@ void ctl_close(const char *path);
 /* Complete a pending migrate request (reason NULL: committed). */
 void ctl_migrate_done(struct ctl_conn *cc, struct flow *f, const char *reason, uint64_t elapsed_us);
 void ctl_flow_gone(struct flow *f);
+
+/* ---- events (events.c) and the traffic analyzer (analyzer.c) ------------------------- */
+
+void ev_push(const char *type, uint64_t flow, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+struct sbuf;
+void ev_json(struct sbuf *b, uint64_t since, unsigned max);
+
+/* Load the configured rules; -1 when they have errors (printed as file:line). */
+int an_init(struct tm_config *c);
+void an_fini(void);
+/* Re-read configuration and rules; on any error keep the running ones and return -1 with the
+ * messages in @errs.  Services must not change (a restart applies those). */
+int an_reload(struct tm_config *c, struct sbuf *errs);
+bool an_enabled(void);
+/* A client segment of a flow whose first request is not decided yet; true: verdict taken. */
+bool an_client_packet(struct flow *f, struct pkt_ctx *x, enum verdict *v);
+void an_tick(uint64_t now);
+void an_flow_free(struct flow *f);
+void an_rules_json(struct sbuf *b);
 
 /* ---- misc (log.c) --------------------------------------------------------------------- */
 

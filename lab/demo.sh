@@ -6,6 +6,8 @@
 #
 # The client talks to 10.0.0.1 (server 1's own address, as in seed 000) the whole time; every
 # reply names the server that produced it.  Nothing on client or servers knows about tcpmig.
+# Part 1: an operator hands one live connection s1 -> s2 -> s1 (tcpmigctl migrate).
+# Part 2: seed 000's two Snort rules decide, from each client's first request, which server serves it.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$ROOT/build
@@ -81,5 +83,31 @@ if [[ $rc -eq 0 ]]; then
 else
 	say "The client reported a failure (exit $rc): see the lines above."
 fi
+
+say "9. Seed 000's scenario: Snort rules on the first request decide (its two rules, unchanged)"
+cat >"$T/seed000.rules" <<'RULES'
+alert tcp any -> 10.0.0.1 any(msg:"FORWARD"; flags:PA; content:"forward"; classtype:connection-migration; sid:1000001;)
+alert tcp any -> 10.0.0.1 any(msg:"MIGRATE"; flags:PA; content:"migrate"; classtype:connection-migration; sid:1000002;)
+RULES
+sed 's/^/   | /' "$T/seed000.rules"
+cat >>"$T/tcpmigd.conf" <<CONF
+rules seed000.rules
+on sid 1000002 migrate $S2:11111
+on sid 1000001 forward
+CONF
+echo "   tcpmigd.conf gains:"
+tail -3 "$T/tcpmigd.conf" | sed 's/^/   | /'
+run ctl reload
+run ctl rules
+
+say "10. Two clients, both to $S1: one says 'forward', one says 'migrate'"
+echo "   (the 'migrate' request is held at the gateway, the connection handed to server 2, then released:"
+echo "    server 1 never sees it)"
+ns c1 stdbuf -oL "$BUILD/lab/demo_client" --count 3 --interval 300 --message forward "$S1" 11111 \
+	2>&1 | sed -u 's/^/   forward-client | /'
+ns c1 stdbuf -oL "$BUILD/lab/demo_client" --count 3 --interval 300 --message migrate "$S1" 11111 \
+	2>&1 | sed -u 's/^/   migrate-client | /' || rc=1
+run ctl rules
+run ctl events
 echo "   More: lab/README.md, docs/tcpmigd.8, docs/tcpmigctl.8.  'make test' runs the whole suite."
 exit $rc

@@ -12,4 +12,4 @@ $(O)/daemon/%.o: daemon/%.c daemon/tcpmigd.h common/ctlproto.h $(HDRS)
 
 $(DAEMON): $(DAEMON_OBJS) $(LIB)
 	@$(if $(Q),echo "  LD      $@";)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $(DAEMON_OBJS) $(LIB) -lnetfilter_queue -lmnl -lsodium
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(DAEMON_OBJS) $(LIB) -lnetfilter_queue -lmnl $(LDLIBS_LIB)

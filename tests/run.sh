@@ -64,7 +64,7 @@ if [[ ",$WHAT," == *,netns,* ]]; then
 	done
 	# The daemon under ASan+UBSan on the handoff and hostile-packet paths.
 	if [[ -x build-san/tcpmigd ]]; then
-		for t in ${SAN_NETNS_TESTS:-tests/netns/t_handoff.sh tests/netns/t_hostile.sh}; do
+		for t in ${SAN_NETNS_TESTS:-tests/netns/t_handoff.sh tests/netns/t_hostile.sh tests/netns/t_rules.sh}; do
 			[[ -f $t ]] || continue
 			[[ -n ${NETNS_FILTER:-} && ! $t =~ $NETNS_FILTER ]] && continue
 			run_tap "netns-asan/$(basename "$t" .sh)" env TCPMIGD="$PWD/build-san/tcpmigd" \

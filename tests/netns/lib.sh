@@ -130,8 +130,8 @@ ctl() {
 }
 
 # jget JSON_TEXT python-expression-on-d: e.g. jget "$(ctl -j stats)" 'd["stats"]["pkts_in"]'
-jget() {
-	python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"
+jget() { # the JSON goes through stdin: a big answer does not fit in argv
+	python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))' "$2" <<<"$1"
 }
 
 stat_of() { # stat_of COUNTER
