@@ -24,7 +24,8 @@ static struct rl_step *add_step(struct rl_opts *o, struct rl_str at)
 
 	if (o->nsteps == RL_MAX_STEPS) {
 		if (!o->bad_steps)
-			rl_error(o->c, at, "too many content and pcre options (max %d)", RL_MAX_STEPS);
+			rl_error(o->c, at, "too many content and pcre options (max %d)",
+				 RL_MAX_STEPS);
 		o->bad_steps = true;
 		return NULL;
 	}
@@ -106,7 +107,8 @@ static bool content_bytes(struct rl_opts *o, struct rl_str v, bool *neg, __u8 **
 			hexstart = p;
 		} else if (ch == '\\') {
 			if (p + 1 == end || !strchr("\"\\;:", p[1])) {
-				rl_error(o->c, rl_str(p, 1 + (p + 1 < end)), "bad escape in content");
+				rl_error(o->c, rl_str(p, 1 + (p + 1 < end)),
+					 "bad escape in content");
 				return false;
 			}
 			*d++ = (__u8) * ++p;
@@ -115,7 +117,8 @@ static bool content_bytes(struct rl_opts *o, struct rl_str v, bool *neg, __u8 **
 		}
 	}
 	if (hexstart) {
-		rl_error(o->c, rl_str(hexstart, (size_t)(p - hexstart)), "unterminated |hex| in content");
+		rl_error(o->c, rl_str(hexstart, (size_t)(p - hexstart)),
+			 "unterminated |hex| in content");
 		return false;
 	}
 	if (p == end) {
@@ -125,7 +128,8 @@ static bool content_bytes(struct rl_opts *o, struct rl_str v, bool *neg, __u8 **
 	for (p++; p < end && isspace((unsigned char)*p); p++)
 		;
 	if (p != end) {
-		rl_error(o->c, rl_str(p, (size_t)(end - p)), "unexpected text after content string");
+		rl_error(o->c, rl_str(p, (size_t)(end - p)),
+			 "unexpected text after content string");
 		return false;
 	}
 	if (d == buf) {
@@ -200,8 +204,10 @@ void rl_opt_modifier(struct rl_opts *o, struct rl_str name, struct rl_str val, b
 		s->nocase = 1;
 		return;
 	}
-	seen = is(name, "offset") ? &s->has_offset : is(name, "depth") ? &s->has_depth
-		 : is(name, "distance") ? &s->has_distance : &s->has_within;
+	seen = is(name, "offset")     ? &s->has_offset
+	       : is(name, "depth")    ? &s->has_depth
+	       : is(name, "distance") ? &s->has_distance
+				      : &s->has_within;
 	if (!need_val(o, name, val, has_val))
 		return;
 	if (*seen) {
@@ -209,14 +215,16 @@ void rl_opt_modifier(struct rl_opts *o, struct rl_str name, struct rl_str val, b
 		return;
 	}
 	if (absolute ? (s->has_distance || s->has_within) : (s->has_offset || s->has_depth)) {
-		rl_error(o->c, name, "offset/depth cannot be mixed with distance/within on one content");
+		rl_error(o->c, name,
+			 "offset/depth cannot be mixed with distance/within on one content");
 		return;
 	}
 	if (is(name, "depth") || is(name, "within")) {
 		if (!mod_num(o, name, val, 1, 65535, &v))
 			return;
 		if (v < s->len) {
-			rl_error(o->c, val, "%.*s is shorter than the content", (int)name.n, name.p);
+			rl_error(o->c, val, "%.*s is shorter than the content", (int)name.n,
+				 name.p);
 			return;
 		}
 		s->depth = (__s32)v;
@@ -325,7 +333,8 @@ void rl_opt_pcre(struct rl_opts *o, struct rl_str name, struct rl_str val, bool 
 			break;
 		default:
 			rl_error(o->c, rl_str(q, 1),
-				 strchr(pcre_unsupported, *q) ? "unsupported pcre flag" : "bad pcre flag");
+				 strchr(pcre_unsupported, *q) ? "unsupported pcre flag"
+							      : "bad pcre flag");
 			return;
 		}
 	}

@@ -108,6 +108,7 @@ bool rl_set_match_port(const struct rl_set *s, __u16 port)
 
 struct setp {
 	struct rl_ctx *c;
+	struct rl_str whole;
 	const char *p, *end;
 	bool ports;
 	int depth;
@@ -227,7 +228,8 @@ static struct rl_set *set_var(struct setp *sp)
 		sp->p++;
 	name.n = (size_t)(sp->p - name.p);
 	if (!rl_is_name(name)) {
-		rl_error(sp->c, rl_str(b, (size_t)(sp->p - b) + (sp->p < sp->end)), "bad variable name");
+		rl_error(sp->c, rl_str(b, (size_t)(sp->p - b) + (sp->p < sp->end)),
+			 "bad variable name");
 		return NULL;
 	}
 	v = rl_var_find(sp->c, name);
@@ -312,8 +314,12 @@ static struct rl_set *set_expr(struct setp *sp)
 	struct rl_str atom;
 
 	skip_ws(sp);
-	if (sp->p == sp->end || *sp->p == ',' || *sp->p == ']') {
-		rl_error(sp->c, rl_str(sp->p, sp->p < sp->end), "missing %s",
+	if (sp->p == sp->end) {
+		rl_error(sp->c, sp->whole, "missing %s in", sp->ports ? "port" : "address");
+		return NULL;
+	}
+	if (*sp->p == ',' || *sp->p == ']') {
+		rl_error(sp->c, rl_str(sp->p, 1), "missing %s before",
 			 sp->ports ? "port" : "address");
 		return NULL;
 	}
@@ -328,7 +334,8 @@ static struct rl_set *set_expr(struct setp *sp)
 		if (!inner)
 			goto out;
 		if (inner->kind == RL_SET_ANY && !inner->neg) {
-			rl_error(sp->c, rl_str(bang, (size_t)(sp->p - bang)), "negated 'any' matches nothing");
+			rl_error(sp->c, rl_str(bang, (size_t)(sp->p - bang)),
+				 "negated 'any' matches nothing");
 			goto out;
 		}
 		/* Wrap rather than flip: @inner may be a variable's shared tree. */
@@ -366,7 +373,7 @@ out:
 
 static struct rl_set *parse_set(struct rl_ctx *c, struct rl_str t, bool ports)
 {
-	struct setp sp = {.c = c, .p = t.p, .end = t.p + t.n, .ports = ports};
+	struct setp sp = {.c = c, .whole = t, .p = t.p, .end = t.p + t.n, .ports = ports};
 	struct rl_set *s = set_expr(&sp);
 
 	skip_ws(&sp);

@@ -224,7 +224,8 @@ static void sid_register(struct rl_ctx *c, struct rl_rule *r)
 		rl_oom(c);
 		return;
 	}
-	for (j = sid_slot(c, r->info.gid, r->info.sid); c->sidtab[j]; j = (j + 1) & (c->sidcap - 1)) {
+	for (j = sid_slot(c, r->info.gid, r->info.sid); c->sidtab[j];
+	     j = (j + 1) & (c->sidcap - 1)) {
 		const struct rl_rule *o = c->sidtab[j];
 
 		if (o->info.gid != r->info.gid || o->info.sid != r->info.sid)
@@ -480,12 +481,14 @@ static bool str_in(struct rl_str s, const char *const *list)
 /* One logical line: a directive or a rule. */
 static void parse_logical(struct rl_ctx *c, struct rl_str line)
 {
-	static const char *const snort_actions[] = {"drop", "reject", "sdrop", "activate", "dynamic",
-						    "block", "rewrite", NULL};
+	static const char *const snort_actions[] = {"drop",    "reject", "sdrop",   "activate",
+						    "dynamic", "block",	 "rewrite", NULL};
 	static const char *const snort_directives[] = {
-	    "config", "preprocessor", "output", "ruletype", "dynamicpreprocessor", "dynamicengine",
-	    "dynamicdetection", "event_filter", "suppress", "threshold", "rate_filter", "ipset",
-	    "attribute_table", "dynamicoutput", NULL};
+	    "config",		"preprocessor",	       "output",
+	    "ruletype",		"dynamicpreprocessor", "dynamicengine",
+	    "dynamicdetection", "event_filter",	       "suppress",
+	    "threshold",	"rate_filter",	       "ipset",
+	    "attribute_table",	"dynamicoutput",       NULL};
 	struct rl_str kw, rest = line;
 
 	if (!rl_next_field(&rest, &kw))

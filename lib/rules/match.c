@@ -64,7 +64,8 @@ int rl_build(struct rl_ctx *c)
 	rs->npatterns = n;
 	err = 0;
 	if (!n)
-		goto out; /* Hyperscan cannot compile an empty set: no database, every rule checked */
+		goto out; /* Hyperscan cannot compile an empty set: no database, every rule checked
+			   */
 	if (n > UINT_MAX || hs_valid_platform() != HS_SUCCESS) {
 		build_error(c, NULL, "Hyperscan cannot run here (it needs an x86 CPU with SSSE3)");
 		err = -EINVAL;
@@ -373,8 +374,8 @@ int tm_rules_match(struct tm_rules *rs, const struct tm_match_pkt *p, tm_rules_c
 	rs->busy = true;
 	memcpy(rs->cand, rs->always, rs->nwords * sizeof(*rs->cand));
 	if (rs->db && p->len) {
-		hs_error_t e = hs_scan(rs->db, (const char *)p->data, (unsigned)p->len, 0, rs->scratch,
-				       on_hs_match, rs->cand);
+		hs_error_t e = hs_scan(rs->db, (const char *)p->data, (unsigned)p->len, 0,
+				       rs->scratch, on_hs_match, rs->cand);
 
 		if (e != HS_SUCCESS) {
 			err = e == HS_NOMEM ? -ENOMEM : -EIO;

@@ -65,7 +65,8 @@ static const char *unquote(struct rl_opts *o, struct rl_str v)
 	for (i = 1; i + 1 < v.n; i++) {
 		if (v.p[i] == '\\') {
 			if (i + 2 >= v.n || !strchr("\"\\;:", v.p[i + 1])) {
-				rl_error(o->c, rl_str(v.p + i, 1 + (i + 2 < v.n)), "bad escape in string");
+				rl_error(o->c, rl_str(v.p + i, 1 + (i + 2 < v.n)),
+					 "bad escape in string");
 				return NULL;
 			}
 			*d++ = v.p[++i];
@@ -277,7 +278,9 @@ static void opt_flags(struct rl_opts *o, struct rl_str name, struct rl_str val, 
 				return;
 			}
 			mod = true;
-			o->r->flags_mode = ch == '+' ? RL_FLAGS_ALL : ch == '*' ? RL_FLAGS_ANY : RL_FLAGS_NOT;
+			o->r->flags_mode = ch == '+'   ? RL_FLAGS_ALL
+					   : ch == '*' ? RL_FLAGS_ANY
+						       : RL_FLAGS_NOT;
 		} else if (ch == '0') {
 			zero = true;
 		} else if (flag_bit(ch)) {
@@ -311,7 +314,8 @@ static void opt_flags(struct rl_opts *o, struct rl_str name, struct rl_str val, 
 /* flow:to_server|to_client|from_server|from_client, established|not_established|stateless */
 static void opt_flow(struct rl_opts *o, struct rl_str name, struct rl_str val, bool has_val)
 {
-	static const char *const unsupported[] = {"no_stream", "only_stream", "no_frag", "only_frag"};
+	static const char *const unsupported[] = {"no_stream", "only_stream", "no_frag",
+						  "only_frag"};
 	const char *p, *end;
 
 	if (!need_val(o, name, val, has_val))
@@ -339,7 +343,8 @@ static void opt_flow(struct rl_opts *o, struct rl_str name, struct rl_str val, b
 			}
 		}
 		if (!dir && !state) {
-			rl_error(o->c, it.n ? it : val, it.n ? "unknown flow option" : "empty flow option");
+			rl_error(o->c, it.n ? it : val,
+				 it.n ? "unknown flow option" : "empty flow option");
 			return;
 		}
 		if ((dir && o->r->flow_dir && o->r->flow_dir != dir) ||
@@ -431,27 +436,24 @@ static const struct opt_def {
 };
 
 /* Snort options we know and do not implement: say "unsupported" rather than "unknown". */
-static const char *const snort_only[] = {
-    "uricontent", "rawbytes", "http_client_body", "http_cookie", "http_raw_cookie", "http_header",
-    "http_raw_header", "http_method", "http_uri", "http_raw_uri", "http_stat_code",
-    "http_stat_msg", "http_encode", "isdataat", "byte_test", "byte_jump", "byte_extract",
-    "byte_math", "ftpbounce", "asn1", "cvs", "dce_iface", "dce_opnum", "dce_stub_data",
-    "sip_method", "sip_stat_code", "sip_header", "sip_body", "gtp_type", "gtp_info",
-    "gtp_version", "ssl_version", "ssl_state", "base64_decode", "base64_data", "pkt_data",
-    "file_data", "urilen", "fragoffset", "ttl", "tos", "id", "ipopts", "fragbits", "seq", "ack",
-    "window", "itype", "icode", "icmp_id", "icmp_seq", "rpc", "ip_proto", "sameip",
-    "stream_reassemble", "stream_size", "flowbits", "logto", "session", "resp", "react", "tag",
-    "activates", "activated_by", "count", "replace", "detection_filter", "threshold",
-    "protected_content", "hash", "length", "regex", "sd_pattern", "service", "rem", "target",
-    "soid", "appids", "dnp3_func", "dnp3_ind", "dnp3_obj", "dnp3_data", "modbus_func",
-    "modbus_unit", "modbus_data", "cip_attribute", "cip_class", "cip_conn_path_class",
-    "cip_instance", "cip_req", "cip_rsp", "cip_service", "cip_status", "enip_command",
-    "enip_req", "enip_rsp", "ber_data", "ber_skip", "js_data", "vba_data", "bufferlen",
-    "raw_data", "file_type", "file_meta", "lua", "so", NULL};
+static const char snort_only[] =
+    "uricontent rawbytes http_client_body http_cookie http_raw_cookie http_header "
+    "http_raw_header http_method http_uri http_raw_uri http_stat_code http_stat_msg "
+    "http_encode isdataat byte_test byte_jump byte_extract byte_math ftpbounce asn1 cvs "
+    "dce_iface dce_opnum dce_stub_data sip_method sip_stat_code sip_header sip_body "
+    "gtp_type gtp_info gtp_version ssl_version ssl_state base64_decode base64_data "
+    "pkt_data file_data urilen fragoffset ttl tos id ipopts fragbits seq ack window "
+    "itype icode icmp_id icmp_seq rpc ip_proto sameip stream_reassemble stream_size "
+    "flowbits logto session resp react tag activates activated_by count replace "
+    "detection_filter threshold protected_content hash length regex sd_pattern service "
+    "rem target soid appids dnp3_func dnp3_ind dnp3_obj dnp3_data modbus_func "
+    "modbus_unit modbus_data cip_attribute cip_class cip_conn_path_class cip_instance "
+    "cip_req cip_rsp cip_service cip_status enip_command enip_req enip_rsp ber_data "
+    "ber_skip js_data vba_data bufferlen raw_data file_type file_meta lua so";
 
 static void dispatch(struct rl_opts *o, struct rl_str name, struct rl_str val, bool has_val)
 {
-	const char *const *u;
+	const char *w;
 	size_t i;
 
 	for (i = 0; i < sizeof(opt_table) / sizeof(*opt_table); i++) {
@@ -469,11 +471,14 @@ static void dispatch(struct rl_opts *o, struct rl_str name, struct rl_str val, b
 		d->fn(o, name, val, has_val);
 		return;
 	}
-	for (u = snort_only; *u; u++) {
-		if (is(name, *u)) {
+	for (w = snort_only; *w; w += strspn(w, " ")) {
+		size_t n = strcspn(w, " ");
+
+		if (n == name.n && !memcmp(w, name.p, n)) {
 			rl_error(o->c, name, "unsupported option");
 			return;
 		}
+		w += n;
 	}
 	rl_error(o->c, name, "unknown option");
 }
@@ -546,11 +551,14 @@ void rl_parse_options(struct rl_ctx *c, struct rl_rule *r, struct rl_str opts)
 			p = memchr(p, ';', (size_t)(end - p));
 			if (!p)
 				break;
+			p++;
+			continue;
 		}
 		if (p < end)
 			p++; /* the ';' */
 		if (!name.n) {
-			rl_error(c, rl_trim(rl_str(name.p, (size_t)(p - name.p))), "missing option name");
+			rl_error(c, rl_trim(rl_str(name.p, (size_t)(p - name.p))),
+				 "missing option name");
 			continue;
 		}
 		dispatch(&o, name, rl_trim(val), has_val);

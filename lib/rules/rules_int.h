@@ -13,11 +13,11 @@
 #include <tcpmig/rules.h>
 
 #define RL_MAX_INCLUDE_DEPTH 16
-#define RL_MAX_NEST	     16		  /* brackets and '!' in one address or port expression */
+#define RL_MAX_NEST	     16		 /* brackets and '!' in one address or port expression */
 #define RL_MAX_FILE	     (64u << 20) /* bytes of one rule file */
-#define RL_MAX_CONTENT	     65535	  /* bytes of one content pattern */
-#define RL_MAX_STEPS	     64		  /* content and pcre options in one rule */
-#define RL_MATCH_BUDGET	     1000000	  /* search steps for one rule on one input */
+#define RL_MAX_CONTENT	     65535	 /* bytes of one content pattern */
+#define RL_MAX_STEPS	     64		 /* content and pcre options in one rule */
+#define RL_MATCH_BUDGET	     1000000	 /* search steps for one rule on one input */
 #define RL_PCRE_MATCH_LIMIT  100000
 
 /* A piece of the line being parsed: tokens point into it, so errors know their line. */
@@ -53,7 +53,7 @@ struct rl_set {
 	__u8 neg;
 	__u8 family; /* RL_SET_NET: TM_AF_INET or TM_AF_INET6 */
 	__u8 prefix;
-	__u16 lo, hi; /* RL_SET_PORTS, inclusive */
+	__u16 lo, hi;	    /* RL_SET_PORTS, inclusive */
 	struct tm_addr net; /* host bits cleared */
 	struct rl_set **items;
 	size_t n;
@@ -76,7 +76,7 @@ struct rl_step {
 	__u8 has_offset, has_depth, has_distance, has_within, fast;
 	__s32 offset; /* offset, or distance when relative */
 	__s32 depth;  /* depth, or within when relative; 0: to the end */
-	__u8 *pat; /* content bytes; lower-cased when nocase */
+	__u8 *pat;    /* content bytes; lower-cased when nocase */
 	__u32 len;
 	pcre2_code *re;
 	const char *src; /* the option value, for messages */
@@ -162,7 +162,8 @@ struct rl_var {
 	bool override;
 };
 
-/* The logical line being parsed: continuation lines joined, with where each physical line starts. */
+/* The logical line being parsed: continuation lines joined, with where each physical line starts.
+ */
 struct rl_line {
 	const char *file;
 	const char *text;
@@ -177,7 +178,7 @@ struct rl_ctx {
 	FILE *errs;
 	int nerr;
 	bool oom;
-	int quiet; /* > 0: trial parse, errors are neither printed nor counted */
+	int quiet;    /* > 0: trial parse, errors are neither printed nor counted */
 	bool in_vars; /* parsing the caller's override definitions */
 	const struct rl_line *cur;
 	struct rl_var *vars;
@@ -188,7 +189,7 @@ struct rl_ctx {
 };
 
 void rl_error(struct rl_ctx *c, struct rl_str tok, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 void rl_oom(struct rl_ctx *c);
 unsigned rl_line_of(const struct rl_line *l, const char *at);
 
