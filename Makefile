@@ -55,7 +55,7 @@ fuzz: fuzzers
 	@tests/fuzz/run.sh $${FUZZ_SECONDS:-60}
 
 bench: check-root deps
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory all build/bench/rules_bench
 	@bench/run.sh
 
 format:

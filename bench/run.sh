@@ -107,6 +107,22 @@ echo "  tcpmigd slow path      $slow Gbit/s (managed, not migrated)" >&2
 spl=$(run_bulk spliced "$S1" "$S2")
 echo "  tcpmigd spliced        $spl Gbit/s (migrated to server 2 before the transfer)" >&2
 
+echo "bench: first-request latency (200 connections each): no rules / rule match / no match" >&2
+fr_plain=$(nsx c1 python3 "$ROOT/bench/first_request.py" "$S1" 11111 200 hello)
+cat >"$T/seed.rules" <<'RULES'
+alert tcp any -> 10.0.0.1 any(msg:"FORWARD"; flags:PA; content:"forward"; classtype:connection-migration; sid:1000001;)
+alert tcp any -> 10.0.0.1 any(msg:"MIGRATE"; flags:PA; content:"migrate"; classtype:connection-migration; sid:1000002;)
+RULES
+cp "$T/tcpmigd.conf" "$T/tcpmigd.conf.norules"
+printf 'rules seed.rules\non sid 1000001 forward\non sid 1000002 migrate %s:11111\n' "$S2" >>"$T/tcpmigd.conf"
+"$BUILD/tcpmigctl" -S "$T/ctl.sock" reload >/dev/null || echo "bench: reload failed" >&2
+fr_fwd=$(nsx c1 python3 "$ROOT/bench/first_request.py" "$S1" 11111 200 forward)
+fr_mig=$(nsx c1 python3 "$ROOT/bench/first_request.py" "$S1" 11111 200 migrate)
+fr_none=$(nsx c1 python3 "$ROOT/bench/first_request.py" "$S1" 11111 200 hello)
+cp "$T/tcpmigd.conf.norules" "$T/tcpmigd.conf"
+"$BUILD/tcpmigctl" -S "$T/ctl.sock" reload >/dev/null || echo "bench: reload failed" >&2
+echo "  plain $fr_plain / forward rule $fr_fwd / migrate rule $fr_mig / no match $fr_none" >&2
+
 echo "bench: $NHO handoffs, one per request/response connection" >&2
 lat=$(nsx c1 python3 "$ROOT/bench/handoff_latency.py" "$S1" 11111 "$T/ctl.sock" "$S1:11111" "$S2:11111" "$NHO")
 echo "  $lat" >&2
@@ -131,5 +147,15 @@ j() { python3 -c "import json,sys; d=json.loads(sys.argv[1]); print('%.0f' % eva
 	echo "| tcpmigctl-style command round trip | $(j 'd["handoff_command_us"]["median"]') | $(j 'd["handoff_command_us"]["p99"]') |"
 	echo
 	echo "handoff failures: $(j 'd["handoff_failures"]')"
+	fr() { python3 -c "import json,sys; d=json.loads(sys.argv[1]); print('%.0f | %.0f' % (d['median_us'], d['p99_us']))" "$1"; }
+	echo
+	echo "| first request (200 connections, µs from request to reply) | median | p99 |"
+	echo "|---|---|---|"
+	echo "| managed flow, no rules loaded | $(fr "$fr_plain") |"
+	echo "| seed 000 rules, FORWARD matches (held, decided at once) | $(fr "$fr_fwd") |"
+	echo "| seed 000 rules, MIGRATE matches (held, handed to server 2) | $(fr "$fr_mig") |"
+	echo "| seed 000 rules, nothing matches (held for inspect-wait, 100 ms) | $(fr "$fr_none") |"
+	echo
+	"$BUILD/bench/rules_bench"
 } | tee "$OUT"
 echo "bench: results in $OUT" >&2
