@@ -5,8 +5,8 @@ client received across handoffs.
 usage: stream.py gen SEED OFFSET LENGTH          write LENGTH bytes of stream SEED from OFFSET
        stream.py check FILE SEED [SEED...] [--last-len N]
             FILE must be prefix(stream(SEED1)) + prefix(stream(SEED2)) + ... with exactly one
-            non-empty segment per SEED, in order (a handed-off flow: every new backend's
-            application starts its stream at offset 0).  --last-len: the last segment is
+            segment per SEED, in order (a handed-off flow: every new backend's application starts
+            its stream at offset 0); a segment may be empty, the last one may not.  --last-len: the last segment is
             exactly N bytes (the last server sent its whole stream).  Prints the segment
             lengths; exit 0 when it all matches, 1 otherwise.
 
@@ -107,29 +107,40 @@ def check(path, names, last_len):
             print("stream %s (segment %d) wrong at its offset %d (file byte %d): no more segments"
                   % (names[seg], seg + 1, bad - seg_start, bad))
             return 1
-        # The boundary is at `bad` or up to a few bytes before it when the next stream's first
-        # bytes happen to equal this stream's: take the candidate that continues furthest as the
-        # next stream (a wrong candidate matches k bytes with probability 256^-k).
+        # The next segment starts at `bad`, or up to a few bytes before it when the next stream's
+        # first bytes happen to equal this stream's.  A segment may also be empty (a backend
+        # that sent nothing before the flow moved on), so the stream after the next may start
+        # there.  Take the candidate that continues furthest (a wrong one matches k bytes with
+        # probability 256^-k); a tie between
+        # different starts is ambiguous.
         best, best_len, ties = None, -1, 0
-        for q in range(max(seg_start + 1, bad - 32), bad + 1):
-            look = data[q:q + 4096]
-            k = common_prefix(look, gen(seeds[seg + 1], 0, len(look)))
-            if k > best_len:
-                best, best_len, ties = q, k, 0
-            elif k == best_len:
-                ties += 1
+        for nxt in range(seg + 1, len(seeds)):
+            for q in range(max(seg_start, bad - 32), bad + 1):
+                look = data[q:q + 4096]
+                k = common_prefix(look, gen(seeds[nxt], 0, len(look)))
+                if k > best_len:
+                    best, best_len, ties = (q, nxt), k, 0
+                elif k == best_len and (q != best[0] or seeds[nxt] != seeds[best[1]]):
+                    ties += 1  # the same seed further on is the same stream: keep the nearest
         if best is None or best_len < 1 or ties:
-            print("stream %s (segment %d) wrong at its offset %d (file byte %d), and stream %s "
-                  "does not start there" % (names[seg], seg + 1, bad - seg_start, bad, names[seg + 1]))
+            print("stream %s (segment %d) wrong at its offset %d (file byte %d), and no later "
+                  "stream starts there" % (names[seg], seg + 1, bad - seg_start, bad))
             return 1
-        lens.append(best - seg_start)
-        seg, seg_start, pos = seg + 1, best, best
-    if pos > seg_start:
-        lens.append(pos - seg_start)
+        q, nxt = best
+        lens.append(q - seg_start)
+        lens.extend([0] * (nxt - seg - 1))
+        seg, seg_start, pos = nxt, q, q
+        continue
+    lens.append(pos - seg_start)
+    if len(lens) < len(names) and seeds[seg] == seeds[-1]:
+        # The segments that stayed empty were the ones before the last: the last backend is the
+        # one that sent to the end (with alternating backends, the nearest match above picked an
+        # earlier segment of the same stream).
+        lens[-1:] = [0] * (len(names) - len(lens)) + [lens[-1]]
     print("segments: " + " ".join("%s=%d" % (names[i], n) for i, n in enumerate(lens)))
     print("total: %d bytes" % len(data))
     if len(lens) != len(names):
-        print("got %d non-empty segments, want %d" % (len(lens), len(names)))
+        print("got %d segments, want %d" % (len(lens), len(names)))
         return 1
     if last_len is not None and lens[-1] != last_len:
         print("last segment %d bytes, want %d" % (lens[-1], last_len))
