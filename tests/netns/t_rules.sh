@@ -97,6 +97,31 @@ is "the live flow went through both reloads undisturbed" "$?" 0
 is "live flow stayed on server1" "$(grep -oE '^server[0-9]' "$T/live.out" | sort -u | tr '\n' ' ')" "server1 "
 cp "$T/seed.rules.orig" "$T/seed.rules"
 
+# --- reset, drop, pool policies -------------------------------------------------------------
+cat >"$T/act.rules" <<'RULES'
+alert tcp any any -> any 11111 (msg:"RESETME"; content:"reset-me"; sid:3000001;)
+alert tcp any any -> any 11111 (msg:"DROPME"; content:"drop-me"; sid:3000002;)
+alert tcp any any -> any 11111 (msg:"POOLME"; content:"pool-me"; classtype:pool-test; sid:3000003;)
+alert tcp any any -> any 11111 (msg:"META"; content:"meta-me"; metadata:route two; sid:3000004;)
+RULES
+printf 'service %s:11111\n\tbackend %s:11111\n\tbackend %s:11111\nrules %s\npool two %s:11111 %s:11111\non msg RESETME reset\non sid 1:3000002 drop\non classtype pool-test migrate pool:two\non metadata route=two migrate %s:11111\n' \
+	"$S1" "$S1" "$S2" "$T/act.rules" "$S1" "$S2" "$S2" >"$T/tcpmigd.conf"
+check "reload with reset/drop/pool/metadata policies" ctl reload
+nsx c1 "$DEMO_CLIENT" --count 1 --timeout 2000 --message reset-me "$S1" 11111 >"$T/reset.out" 2>&1
+is "reset policy: the client fails" "$?" 1
+check "reset policy: ... because the connection was reset" grep -qi "reset" "$T/reset.out"
+before=$(stat_of pkts_dropped_policy)
+nsx c1 "$DEMO_CLIENT" --count 1 --timeout 1500 --message drop-me "$S1" 11111 >"$T/drop.out" 2>&1
+is "drop policy: the client gets no reply" "$?" 1
+check "drop policy: the client's data was dropped (and its retransmissions)" \
+	test "$(stat_of pkts_dropped_policy)" -gt "$before"
+nsx c1 "$DEMO_CLIENT" --count 2 --message pool-me "$S1" 11111 >"$T/pool.out" 2>&1
+check "pool policy: handed to the pool member that is not the current backend (server2)" \
+	grep -q '^server2: pool-me 1 (#1)' "$T/pool.out"
+nsx c1 "$DEMO_CLIENT" --count 1 --message meta-me "$S1" 11111 >"$T/meta.out" 2>&1
+check "metadata policy (route=two) migrates" grep -q '^server2: meta-me 1 (#1)' "$T/meta.out"
+is "analyzer counted one reset and one drop" "$(stat_of analyzer_reset)/$(stat_of analyzer_drop)" "1/1"
+
 # --- 1000+ rules ----------------------------------------------------------------------------
 python3 - "$T/big.rules" <<'PY'
 import sys
