@@ -17,20 +17,27 @@ HANDOFFS=6     # per direction, ~200 ms apart
 TOOLS="$ROOT/tests/tools"
 
 lab_up --servers 2 --clients 1
-S1=$LAB_S1_IP4 S2=$LAB_S2_IP4 C1=$LAB_C1_IP4
+# TCPMIG_FAMILY=6 (t_bulk6.sh) runs the same over IPv6.
+if [[ ${TCPMIG_FAMILY:-4} == 6 ]]; then
+	S1=$LAB_S1_IP6 S2=$LAB_S2_IP6 C1=$LAB_C1_IP6 LISTEN=TCP6-LISTEN
+	ep() { echo "[$1]:$2"; }
+else
+	S1=$LAB_S1_IP4 S2=$LAB_S2_IP4 C1=$LAB_C1_IP4 LISTEN=TCP-LISTEN
+	ep() { echo "$1:$2"; }
+fi
 declare -A NAME=([$S1]=server1 [$S2]=server2)
 mkdir -p "$T/up"
 for k in 1 2; do
-	bg nsx "s$k" socat -u TCP-LISTEN:11111,fork,reuseaddr \
+	bg nsx "s$k" socat -u "$LISTEN:11111,fork,reuseaddr" \
 		SYSTEM:"cat > $T/up/s$k.\$(date +%s%N)"
 	bg nsx "s$k" "$DEMO_SERVER" --name "server$k" --port 11112 --source 200M --quiet
 done
-gw_start "service $S1:11111
-	backend $S1:11111
-	backend $S2:11111
-service $S1:11112
-	backend $S1:11112
-	backend $S2:11112"
+gw_start "service $(ep "$S1" 11111)
+	backend $(ep "$S1" 11111)
+	backend $(ep "$S2" 11111)
+service $(ep "$S1" 11112)
+	backend $(ep "$S1" 11112)
+	backend $(ep "$S2" 11112)"
 "$DEMO_CLIENT" --gen 200M --seed upload >"$T/src.bin"
 check "stream.py reproduces demo_client --gen (3 seeds, odd offset)" bash -c "
 	cmp <('$DEMO_CLIENT' --gen 1M --seed server1) <(python3 '$TOOLS/stream.py' gen server1 0 1048576) &&
@@ -54,7 +61,7 @@ handoffs() {
 		sleep 0.2
 		alive=0
 		kill -0 "$pid" 2>/dev/null && alive=1
-		ctl -t 10 migrate "$C1:$port" --to "$to:$sport" >>"$T/migrate.out" 2>&1
+		ctl -t 10 migrate "$(ep "$C1" "$port")" --to "$(ep "$to" "$sport")" >>"$T/migrate.out" 2>&1
 		rc=$?
 		echo "$alive $rc $to" >>"$log"
 		[[ $rc -eq 0 ]] && { [[ $to == "$S2" ]] && to=$S1 || to=$S2; }
@@ -89,7 +96,7 @@ diag "upload segment sizes: $(cd "$T/up" && for f in $files; do echo -n "$(stat 
 is "upload: concatenation in time order has the source's sha256" \
 	"$(cd "$T/up" && cat $files | sha256sum | cut -d' ' -f1)" "$(sha256sum <"$T/src.bin" | cut -d' ' -f1)"
 is "upload: flow counted $HANDOFFS migrations" \
-	"$(jget "$(ctl -j flow "$C1:$port")" "d['flow']['migrations']")" "$HANDOFFS"
+	"$(jget "$(ctl -j flow "$(ep "$C1" "$port")")" "d['flow']['migrations']")" "$HANDOFFS"
 rm -f "$T"/up/* "$T/src.bin"
 
 # --- download: streams of the servers into a file -------------------------------------------
