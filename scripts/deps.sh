@@ -5,6 +5,7 @@ set -euo pipefail
 PKGS=(
 	build-essential clang llvm lld libclang-rt-dev pkg-config
 	libsodium-dev libjson-c-dev libnetfilter-queue-dev libmnl-dev libbpf-dev bpftool linux-libc-dev gcc-multilib
+	libhyperscan-dev libpcre2-dev
 	iproute2 nftables iptables ethtool procps
 	iperf3 socat haproxy tcpdump python3
 )

@@ -217,7 +217,6 @@ static bool sid_grow(struct rl_ctx *c)
 /* Remember the rule's gid:sid; say so when another rule has it already. */
 static void sid_register(struct rl_ctx *c, struct rl_rule *r)
 {
-	char buf[32];
 	size_t j;
 
 	if ((c->sidn + 1) * 2 > c->sidcap && !sid_grow(c)) {
@@ -230,14 +229,12 @@ static void sid_register(struct rl_ctx *c, struct rl_rule *r)
 
 		if (o->info.gid != r->info.gid || o->info.sid != r->info.sid)
 			continue;
-		snprintf(buf, sizeof(buf), "%u", r->info.sid);
 		if (r->info.gid != 1)
-			rl_error(c, rl_str(buf, strlen(buf)),
-				 "duplicate sid for gid %u (first used at %s:%u)", r->info.gid,
-				 o->info.file, o->info.line);
+			rl_error(c, r->sid_tok, "duplicate sid for gid %u (first used at %s:%u)",
+				 r->info.gid, o->info.file, o->info.line);
 		else
-			rl_error(c, rl_str(buf, strlen(buf)), "duplicate sid (first used at %s:%u)",
-				 o->info.file, o->info.line);
+			rl_error(c, r->sid_tok, "duplicate sid (first used at %s:%u)", o->info.file,
+				 o->info.line);
 		return;
 	}
 	c->sidtab[j] = r;
@@ -388,7 +385,7 @@ static void parse_include(struct rl_ctx *c, struct rl_str line, struct rl_str re
 {
 	struct rl_str path, extra, tok;
 	const char *file = c->cur->file, *slash = strrchr(file, '/');
-	const char *prefix = "";
+	const char *prefix = "", *rel;
 	char incl[PATH_MAX], full[PATH_MAX];
 	int n;
 
@@ -431,10 +428,13 @@ static void parse_include(struct rl_ctx *c, struct rl_str line, struct rl_str re
 		return;
 	}
 	/* Relative paths are relative to the including file. */
+	rel = incl;
+	while (rel[0] == '.' && rel[1] == '/')
+		rel += 2;
 	if (incl[0] == '/' || !slash)
-		n = snprintf(full, sizeof(full), "%s", incl);
+		n = snprintf(full, sizeof(full), "%s", rel);
 	else
-		n = snprintf(full, sizeof(full), "%.*s/%s", (int)(slash - file), file, incl);
+		n = snprintf(full, sizeof(full), "%.*s/%s", (int)(slash - file), file, rel);
 	if (n <= 0 || (size_t)n >= sizeof(full)) {
 		rl_error(c, tok, "bad include path");
 		return;

@@ -108,8 +108,10 @@ static void opt_sid(struct rl_opts *o, struct rl_str name, struct rl_str val, bo
 {
 	__u32 v;
 
-	if (num_opt(o, name, val, has_val, 1, 4294967295ll, &v))
+	if (num_opt(o, name, val, has_val, 1, 4294967295ll, &v)) {
 		o->r->info.sid = v;
+		o->r->sid_tok = val;
+	}
 	o->has_sid = true;
 }
 

@@ -118,7 +118,8 @@ struct rl_rule {
 	__u32 dsize_lo, dsize_hi;
 	struct rl_step *steps;
 	size_t nsteps;
-	int fast; /* index of the prefilter content in steps, -1: none */
+	int fast;	       /* index of the prefilter content in steps, -1: none */
+	struct rl_str sid_tok; /* while parsing: the sid's value, where a duplicate is reported */
 };
 
 struct rl_pcre_node {
