@@ -1,4 +1,5 @@
-/* tcpmig-rulecheck: check a rule file (every error printed), optionally match a payload against it. */
+/* tcpmig-rulecheck: check a rule file (every error printed), optionally match a payload against it.
+ */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +26,8 @@ static void usage(FILE *f)
 	      "'N rules loaded'.  With --match, also print the rules that match PAYLOAD as\n"
 	      "'[gid:sid:rev] action \"msg\" (file:line)'.\n"
 	      "\n"
-	      "  --var NAME=VALUE   define a variable; wins over the files' definitions (repeatable)\n"
+	      "  --var NAME=VALUE   define a variable; wins over the files' definitions "
+	      "(repeatable)\n"
 	      "  --list             print every loaded rule\n"
 	      "  --match PAYLOAD    the client bytes to match; escapes \\xNN \\\\ \\n \\r \\t \\0\n"
 	      "  --src ADDR:PORT    the segment's source (default 192.0.2.1:40000; [v6]:port)\n"
@@ -116,8 +118,8 @@ static int parse_flags(const char *s, __u8 *out)
 
 static void print_rule(const struct tm_rule_info *r, void *user)
 {
-	printf("[%u:%u:%u] %s \"%s\" (%s:%u)\n", r->gid, r->sid, r->rev, tm_rule_action_str(r->action),
-	       r->msg, r->file, r->line);
+	printf("[%u:%u:%u] %s \"%s\" (%s:%u)\n", r->gid, r->sid, r->rev,
+	       tm_rule_action_str(r->action), r->msg, r->file, r->line);
 }
 
 struct opts {
@@ -130,13 +132,17 @@ struct opts {
 
 static int parse_args(int argc, char **argv, struct opts *o)
 {
-	static const struct option longopts[] = {
-	    {"var", required_argument, NULL, 'v'},   {"list", no_argument, NULL, 'l'},
-	    {"match", required_argument, NULL, 'm'}, {"src", required_argument, NULL, 's'},
-	    {"dst", required_argument, NULL, 'd'},   {"flags", required_argument, NULL, 'f'},
-	    {"to-client", no_argument, NULL, 'c'},   {"not-established", no_argument, NULL, 'n'},
-	    {"quiet", no_argument, NULL, 'q'},	     {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0}};
+	static const struct option longopts[] = {{"var", required_argument, NULL, 'v'},
+						 {"list", no_argument, NULL, 'l'},
+						 {"match", required_argument, NULL, 'm'},
+						 {"src", required_argument, NULL, 's'},
+						 {"dst", required_argument, NULL, 'd'},
+						 {"flags", required_argument, NULL, 'f'},
+						 {"to-client", no_argument, NULL, 'c'},
+						 {"not-established", no_argument, NULL, 'n'},
+						 {"quiet", no_argument, NULL, 'q'},
+						 {"help", no_argument, NULL, 'h'},
+						 {NULL, 0, NULL, 0}};
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
@@ -145,7 +151,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			const char *eq = strchr(optarg, '=');
 
 			if (!eq || eq == optarg) {
-				fprintf(stderr, "tcpmig-rulecheck: --var wants NAME=VALUE, not '%s'\n",
+				fprintf(stderr,
+					"tcpmig-rulecheck: --var wants NAME=VALUE, not '%s'\n",
 					optarg);
 				return -1;
 			}
@@ -200,11 +207,13 @@ static int make_pkt(const struct opts *o, struct tm_match_pkt *p, unsigned char 
 	memset(p, 0, sizeof(*p));
 	if (tm_addr_port_parse(o->src, &p->saddr, &sfam, &p->sport) < 0 ||
 	    tm_addr_port_parse(o->dst, &p->daddr, &dfam, &p->dport) < 0) {
-		fprintf(stderr, "tcpmig-rulecheck: bad --src/--dst (want ADDR:PORT or [V6]:PORT)\n");
+		fprintf(stderr,
+			"tcpmig-rulecheck: bad --src/--dst (want ADDR:PORT or [V6]:PORT)\n");
 		return -1;
 	}
 	if (sfam != dfam) {
-		fprintf(stderr, "tcpmig-rulecheck: --src and --dst are not both IPv4 or both IPv6\n");
+		fprintf(stderr,
+			"tcpmig-rulecheck: --src and --dst are not both IPv4 or both IPv6\n");
 		return -1;
 	}
 	if (parse_flags(o->flags, &p->flags) < 0) {
@@ -265,7 +274,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (!o.quiet)
-		printf("%zu rule%s loaded\n", tm_rules_count(rs), tm_rules_count(rs) == 1 ? "" : "s");
+		printf("%zu rule%s loaded\n", tm_rules_count(rs),
+		       tm_rules_count(rs) == 1 ? "" : "s");
 	if (o.list)
 		for (size_t i = 0; i < tm_rules_count(rs); i++)
 			print_rule(tm_rules_get(rs, i), NULL);

@@ -34,35 +34,35 @@ struct tm_rule_kv {
 
 /* What a caller may know about a rule; strings live as long as the rule set. */
 struct tm_rule_info {
-	__u32 gid;		      /* 1 unless the rule says otherwise */
+	__u32 gid; /* 1 unless the rule says otherwise */
 	__u32 sid;
-	__u32 rev;		      /* 1 unless the rule says otherwise */
-	__u32 priority;		      /* 0: the rule sets none */
+	__u32 rev;	/* 1 unless the rule says otherwise */
+	__u32 priority; /* 0: the rule sets none */
 	enum tm_rule_action action;
-	const char *msg;	      /* "" when the rule has no msg */
-	const char *classtype;	      /* NULL when the rule has none */
+	const char *msg;       /* "" when the rule has no msg */
+	const char *classtype; /* NULL when the rule has none */
 	const struct tm_rule_kv *metadata;
 	size_t n_metadata;
 	const struct tm_rule_kv *references;
 	size_t n_references;
-	const char *file;	      /* as named by the caller or the include line */
-	unsigned line;		      /* first line of the rule */
-	const char *text;	      /* the rule, continuation lines joined */
-	__u64 hits;		      /* incremented by tm_rules_match() */
+	const char *file; /* as named by the caller or the include line */
+	unsigned line;	  /* first line of the rule */
+	const char *text; /* the rule, continuation lines joined */
+	__u64 hits;	  /* incremented by tm_rules_match() */
 };
 
 /* What tm_rules_match() looks at: the first bytes of one direction of a connection. */
 struct tm_match_pkt {
-	__u8 family;		      /* TM_AF_INET or TM_AF_INET6 */
-	__u8 flags;		      /* TCP flags of the latest segment (TM_TCP_*) */
-	__u8 dir;		      /* enum tm_rule_dir */
-	__u8 established;	      /* non-zero once the three-way handshake completed */
-	__u16 sport;		      /* host order */
+	__u8 family;	  /* TM_AF_INET or TM_AF_INET6 */
+	__u8 flags;	  /* TCP flags of the latest segment (TM_TCP_*) */
+	__u8 dir;	  /* enum tm_rule_dir */
+	__u8 established; /* non-zero once the three-way handshake completed */
+	__u16 sport;	  /* host order */
 	__u16 dport;
-	struct tm_addr saddr;	      /* network order, IPv4 in w[0] (as struct tm_pkt) */
+	struct tm_addr saddr; /* network order, IPv4 in w[0] (as struct tm_pkt) */
 	struct tm_addr daddr;
-	const __u8 *data;	      /* stream bytes from the first one (reassembled, in order) */
-	size_t len;		      /* what dsize tests, and where searches end */
+	const __u8 *data; /* stream bytes from the first one (reassembled, in order) */
+	size_t len;	  /* what dsize tests, and where searches end */
 };
 
 typedef void (*tm_rules_cb)(const struct tm_rule_info *rule, void *user);
