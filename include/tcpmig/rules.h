@@ -90,13 +90,14 @@ size_t tm_rules_count(const struct tm_rules *rs);
 const struct tm_rule_info *tm_rules_get(const struct tm_rules *rs, size_t i);
 /* The rule with this gid and sid, or NULL. */
 const struct tm_rule_info *tm_rules_find(const struct tm_rules *rs, __u32 gid, __u32 sid);
-/* Distinct content patterns in the Hyperscan database (one fast pattern per rule with content). */
+/* Patterns in the Hyperscan database: one per rule with a non-negated content. */
 size_t tm_rules_npatterns(const struct tm_rules *rs);
 
 /*
  * Call @cb (may be NULL) for every rule that matches @p in all its options, in load order, and
- * count a hit on each.  Returns how many matched, or -EINVAL (bad arguments), -EBUSY (called
- * from inside a callback), -ENOMEM, -EIO (Hyperscan failed).
+ * count a hit on each.  Returns how many matched, or -EINVAL (bad arguments, len > UINT_MAX),
+ * -EBUSY (called from inside a callback), -ENOMEM, -EIO (Hyperscan failed); on an error the
+ * callbacks already made stand.
  */
 int tm_rules_match(struct tm_rules *rs, const struct tm_match_pkt *p, tm_rules_cb cb, void *user);
 
