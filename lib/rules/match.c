@@ -296,7 +296,10 @@ static bool chain_from(struct chain *ch, size_t i, size_t cursor)
 	if (--ch->budget < 0)
 		return false;
 	if (ch->memo) {
-		bit = i * (ch->len + 1) + cursor;
+		const struct rl_step *s = &ch->r->steps[i];
+
+		/* An absolute, positive step's outcome does not depend on the cursor. */
+		bit = i * (ch->len + 1) + (s->relative || s->negated ? cursor : 0);
 		if (ch->memo[bit / 64] >> (bit % 64) & 1)
 			return false;
 	}
