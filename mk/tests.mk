@@ -13,7 +13,7 @@ $(O)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIB)
 	@$(if $(Q),echo "  CC      $@";)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS_LIB)
 
-build/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(HDRS)
+build/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(HDRS) $(wildcard lib/rules/*.h)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  FUZZ    $@";)
 	$(Q)$(CLANG) -std=gnu11 -g -O1 -D_GNU_SOURCE -Iinclude -fsanitize=fuzzer,address,undefined \
