@@ -579,7 +579,7 @@ static void parse_text(struct rl_ctx *c, const char *file, const char *text, siz
 	const struct rl_line *saved = c->cur;
 	struct lbuf b = {0};
 	struct rl_line l = {.file = file};
-	size_t pos = 0;
+	size_t pos = 0, zero = 0;
 	unsigned lineno = 0;
 	bool pending = false;
 
@@ -595,7 +595,7 @@ static void parse_text(struct rl_ctx *c, const char *file, const char *text, siz
 		if (memchr(s, 0, n)) {
 			l.text = s;
 			l.len = n;
-			l.seg_off = &(size_t){0};
+			l.seg_off = &zero;
 			l.seg_line = &lineno;
 			l.nseg = 1;
 			c->cur = &l;
