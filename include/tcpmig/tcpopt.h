@@ -56,120 +56,161 @@ struct tm_tcpopts {
 	__u8 sack_off; /* offset of the first block's left edge */
 };
 
-/*
- * Parse the option area of a TCP header.  @tcp points at the TCP header,
- * @hlen is its length from the data offset (20..60), @end bounds readable
- * memory (the parser never reads at or past it).  Unknown kinds are skipped
- * (and flagged), EOL ends the walk.  Returns 0 or -enum tm_opt_err.
- *
- * The loop runs at most TM_TCP_MAXOPT times: every iteration consumes at least
- * one byte of a 40-byte area, which keeps the verifier happy.
- */
-TM_INLINE int tm_tcpopt_parse(const __u8 *tcp, __u32 hlen, const __u8 *end, struct tm_tcpopts *o)
+/* Every scalar is defined after a parse, present or not: callers that read tsval under a
+ * TM_HAS_TS test otherwise trip -Wmaybe-uninitialized (an error with -Werror) once inlined. */
+TM_INLINE void tm_tcpopt_init(struct tm_tcpopts *o)
 {
-	__u32 off = TM_TCP_HLEN;
-	int i;
-
-	/* Every scalar is defined after a parse, present or not: callers that read tsval under a
-	 * TM_HAS_TS test otherwise trip -Wmaybe-uninitialized (an error with -Werror) once inlined. */
 	o->present = 0;
 	o->nsack = 0;
 	o->mss = 0;
 	o->wscale = 0;
 	o->tsval = o->tsecr = 0;
 	o->mss_off = o->wscale_off = o->ts_off = o->sack_off = 0;
+}
+
+/*
+ * One step of the walk: the option at @off (from the TCP header) of a header of @hlen bytes.
+ * Records it in @o and returns the offset of the next option (> @off), 0 when the walk is over
+ * (@off reached @hlen, or EOL), or -enum tm_opt_err.  Never reads at or past @end.
+ *
+ * The eBPF verifier tracks packet bounds per pointer and constant offset: "p + len <= end" with
+ * a variable len proves nothing to it, so every read of an option body is preceded by a check
+ * with the constant length that kind has (never true once the generic checks passed, so they
+ * change no result).
+ */
+TM_INLINE int tm_tcpopt_step(const __u8 *tcp, __u32 off, __u32 hlen, const __u8 *end,
+			     struct tm_tcpopts *o)
+{
+	__u8 kind, len;
+	const __u8 *p;
+
+	if (off >= hlen)
+		return 0;
+	p = tcp + off;
+	if (p + 1 > end)
+		return -TM_OPT_EOVERRUN;
+	kind = p[0];
+	if (kind == TM_OPT_EOL)
+		return 0;
+	if (kind == TM_OPT_NOP)
+		return (int)off + 1;
+	if (off + 2 > hlen || p + 2 > end)
+		return -TM_OPT_ELEN;
+	len = p[1];
+	if (len < 2)
+		return -TM_OPT_ELEN;
+	if (off + len > hlen || p + len > end)
+		return -TM_OPT_EOVERRUN;
+
+	switch (kind) {
+	case TM_OPT_MSS:
+		if (len != 4)
+			return -TM_OPT_EBADLEN;
+		if (p + 4 > end) /* for the verifier, see above */
+			return -TM_OPT_EOVERRUN;
+		if (o->present & TM_HAS_MSS)
+			return -TM_OPT_EDUP;
+		o->present |= TM_HAS_MSS;
+		o->mss = tm_get16(p + 2);
+		o->mss_off = (__u8)(off + 2);
+		break;
+	case TM_OPT_WSCALE:
+		if (len != 3)
+			return -TM_OPT_EBADLEN;
+		if (p + 3 > end)
+			return -TM_OPT_EOVERRUN;
+		if (o->present & TM_HAS_WSCALE)
+			return -TM_OPT_EDUP;
+		o->present |= TM_HAS_WSCALE;
+		/* RFC 7323 §2.3: values above 14 are used as 14. */
+		o->wscale = p[2] > TM_WSCALE_MAX ? TM_WSCALE_MAX : p[2];
+		o->wscale_off = (__u8)(off + 2);
+		break;
+	case TM_OPT_SACKOK:
+		if (len != 2)
+			return -TM_OPT_EBADLEN;
+		if (o->present & TM_HAS_SACKOK)
+			return -TM_OPT_EDUP;
+		o->present |= TM_HAS_SACKOK;
+		break;
+	case TM_OPT_SACK: {
+		/* Unsigned arithmetic only: the BPF backend has no signed division. */
+		__u32 body = (__u32)len - 2u;
+		__u8 n = (__u8)(body / 8u);
+		__u8 b;
+
+		if (len < 10 || body % 8u != 0 || n > TM_SACK_MAX)
+			return -TM_OPT_EBADLEN;
+		if (o->present & TM_HAS_SACK)
+			return -TM_OPT_EDUP;
+		o->present |= TM_HAS_SACK;
+		o->nsack = n;
+		o->sack_off = (__u8)(off + 2);
+		for (b = 0; b < TM_SACK_MAX; b++) {
+			const __u8 *q = p + 2 + 8 * b;
+
+			if (b >= n)
+				break;
+			if (q + 8 > end)
+				return -TM_OPT_EOVERRUN;
+			o->sack[b].left = tm_get32(q);
+			o->sack[b].right = tm_get32(q + 4);
+		}
+		break;
+	}
+	case TM_OPT_TS:
+		if (len != 10)
+			return -TM_OPT_EBADLEN;
+		if (p + 10 > end)
+			return -TM_OPT_EOVERRUN;
+		if (o->present & TM_HAS_TS)
+			return -TM_OPT_EDUP;
+		o->present |= TM_HAS_TS;
+		o->tsval = tm_get32(p + 2);
+		o->tsecr = tm_get32(p + 6);
+		o->ts_off = (__u8)(off + 2);
+		break;
+	default:
+		o->present |= TM_HAS_UNKNOWN;
+		break;
+	}
+	return (int)(off + len);
+}
+
+/* Header lengths tm_tcpopt_parse() accepts, before the walk.  0 or -enum tm_opt_err. */
+TM_INLINE int tm_tcpopt_bounds(const __u8 *tcp, __u32 hlen, const __u8 *end)
+{
 	if (hlen > TM_TCP_HLEN + TM_TCP_MAXOPT)
 		return -TM_OPT_EOVERRUN;
 	if (tcp + hlen > end)
 		return -TM_OPT_EOVERRUN;
+	return 0;
+}
 
+/*
+ * Parse the option area of a TCP header.  @tcp points at the TCP header,
+ * @hlen is its length from the data offset (20..60), @end bounds readable
+ * memory (the parser never reads at or past it).  Unknown kinds are skipped
+ * (and flagged), EOL ends the walk.  Returns 0 or -enum tm_opt_err.
+ *
+ * The loop runs at most TM_TCP_MAXOPT times: every step consumes at least one
+ * byte of a 40-byte area.  The eBPF fast path runs the same steps, but from its
+ * own loop around a separately verified function (bpf/tcpmig_fast.bpf.c): the
+ * verifier walks this loop with every option layout as a separate state and gives
+ * up long before the end.
+ */
+TM_INLINE int tm_tcpopt_parse(const __u8 *tcp, __u32 hlen, const __u8 *end, struct tm_tcpopts *o)
+{
+	int off = TM_TCP_HLEN, err, i;
+
+	tm_tcpopt_init(o);
+	err = tm_tcpopt_bounds(tcp, hlen, end);
+	if (err)
+		return err;
 	for (i = 0; i < TM_TCP_MAXOPT; i++) {
-		__u8 kind, len;
-		const __u8 *p;
-
-		if (off >= hlen)
-			break;
-		p = tcp + off;
-		if (p + 1 > end)
-			return -TM_OPT_EOVERRUN;
-		kind = p[0];
-		if (kind == TM_OPT_EOL)
-			break;
-		if (kind == TM_OPT_NOP) {
-			off++;
-			continue;
-		}
-		if (off + 2 > hlen || p + 2 > end)
-			return -TM_OPT_ELEN;
-		len = p[1];
-		if (len < 2)
-			return -TM_OPT_ELEN;
-		if (off + len > hlen || p + len > end)
-			return -TM_OPT_EOVERRUN;
-
-		switch (kind) {
-		case TM_OPT_MSS:
-			if (len != 4)
-				return -TM_OPT_EBADLEN;
-			if (o->present & TM_HAS_MSS)
-				return -TM_OPT_EDUP;
-			o->present |= TM_HAS_MSS;
-			o->mss = tm_get16(p + 2);
-			o->mss_off = (__u8)(off + 2);
-			break;
-		case TM_OPT_WSCALE:
-			if (len != 3)
-				return -TM_OPT_EBADLEN;
-			if (o->present & TM_HAS_WSCALE)
-				return -TM_OPT_EDUP;
-			o->present |= TM_HAS_WSCALE;
-			/* RFC 7323 §2.3: values above 14 are used as 14. */
-			o->wscale = p[2] > TM_WSCALE_MAX ? TM_WSCALE_MAX : p[2];
-			o->wscale_off = (__u8)(off + 2);
-			break;
-		case TM_OPT_SACKOK:
-			if (len != 2)
-				return -TM_OPT_EBADLEN;
-			if (o->present & TM_HAS_SACKOK)
-				return -TM_OPT_EDUP;
-			o->present |= TM_HAS_SACKOK;
-			break;
-		case TM_OPT_SACK: {
-			/* Unsigned arithmetic only: the BPF backend has no signed division. */
-			__u32 body = (__u32)len - 2u;
-			__u8 n = (__u8)(body / 8u);
-			__u8 b;
-
-			if (len < 10 || body % 8u != 0 || n > TM_SACK_MAX)
-				return -TM_OPT_EBADLEN;
-			if (o->present & TM_HAS_SACK)
-				return -TM_OPT_EDUP;
-			o->present |= TM_HAS_SACK;
-			o->nsack = n;
-			o->sack_off = (__u8)(off + 2);
-			for (b = 0; b < TM_SACK_MAX; b++) {
-				if (b >= n)
-					break;
-				o->sack[b].left = tm_get32(p + 2 + 8 * b);
-				o->sack[b].right = tm_get32(p + 6 + 8 * b);
-			}
-			break;
-		}
-		case TM_OPT_TS:
-			if (len != 10)
-				return -TM_OPT_EBADLEN;
-			if (o->present & TM_HAS_TS)
-				return -TM_OPT_EDUP;
-			o->present |= TM_HAS_TS;
-			o->tsval = tm_get32(p + 2);
-			o->tsecr = tm_get32(p + 6);
-			o->ts_off = (__u8)(off + 2);
-			break;
-		default:
-			o->present |= TM_HAS_UNKNOWN;
-			break;
-		}
-		off += len;
+		off = tm_tcpopt_step(tcp, (__u32)off, hlen, end, o);
+		if (off <= 0)
+			return off;
 	}
 	return 0;
 }

@@ -86,23 +86,27 @@ TM_INLINE __u16 tm_xlate_window(__u16 win, __s8 shift)
 	return (__u16)w;
 }
 
+/* What tm_xlate_rewrite() leaves to its caller. */
+struct tm_xlate_diff {
+	/* Pseudo-header (address) changes: the IPv4 header checksum takes them, and so does the
+	 * TCP checksum, complete or CHECKSUM_PARTIAL (BPF_F_PSEUDO_HDR in the kernel's terms). */
+	__u32 pdiff;
+	/* TCP header changes (ports, seq, ack, window, TS, SACK edges): only a complete TCP
+	 * checksum takes them; a partial one must not (the kernel or NIC sums the header later). */
+	__u32 tdiff;
+	struct tm_tcpopts opts; /* the segment's options as parsed, before the rewrite */
+};
+
 /*
- * Rewrite the segment at @l3 (IP header) / @tcp (TCP header), bounded by @end.
- * @csum_partial: the TCP checksum field holds a CHECKSUM_PARTIAL pseudo-header
- * sum; only address changes are folded into it then.  The IPv4 header checksum
- * is always updated (it is never partial).  Everything is validated (headers,
- * options) before the first byte is written: on error the packet is untouched.
+ * The header checks of tm_xlate_rewrite(): @x's family, the IP header and the whole TCP header
+ * (data offset) within [@l3, @end), @tcp not before @l3.  Returns the TCP header length (20..60)
+ * or -enum tm_xlate_err.
  */
-TM_INLINE int tm_xlate_apply(const struct tm_xlate *x, __u8 *l3, __u8 *tcp, const __u8 *end,
-			     int csum_partial)
+TM_INLINE int tm_xlate_hdr(const struct tm_xlate *x, const __u8 *l3, const __u8 *tcp,
+			   const __u8 *end)
 {
-	struct tm_tcphdr *th = (struct tm_tcphdr *)tcp;
-	struct tm_tcpopts o;
-	__u32 pdiff = 0; /* pseudo-header (and IPv4 header) changes */
-	__u32 tdiff = 0; /* TCP header changes */
-	__u32 hlen, v;
-	__u16 w;
-	int err, b;
+	const struct tm_tcphdr *th = (const struct tm_tcphdr *)tcp;
+	__u32 hlen;
 
 	if (x->family != TM_AF_INET && x->family != TM_AF_INET6)
 		return -TM_XLATE_EFAMILY;
@@ -113,9 +117,31 @@ TM_INLINE int tm_xlate_apply(const struct tm_xlate *x, __u8 *l3, __u8 *tcp, cons
 	hlen = (__u32)(th->doff_res >> 4) * 4;
 	if (hlen < TM_TCP_HLEN || tcp + hlen > end)
 		return -TM_XLATE_ETRUNC;
-	err = tm_tcpopt_parse(tcp, hlen, end, &o);
-	if (err)
-		return -TM_XLATE_EOPT;
+	return (int)hlen;
+}
+
+/*
+ * The rewrite proper of tm_xlate_rewrite(), once tm_xlate_hdr() passed and d->opts holds
+ * tm_tcpopt_parse() of this very header (the eBPF fast path parses with the same steps from its
+ * own loop, see tm_tcpopt_parse()).  Fills d->pdiff and d->tdiff.  0 or -TM_XLATE_ETRUNC, which
+ * only a parse of some other header can cause.
+ *
+ * The bounds checks right before the option stores cannot fail once tm_tcpopt_parse() succeeded
+ * (it bounds every option by @end), so they keep the "untouched on error" promise; they are
+ * there for the eBPF verifier, which tracks packet ranges per pointer register and knows nothing
+ * of the parser's guarantees.  Keep each check next to the stores through the same pointer:
+ * clang recomputes a pointer rather than keep it, and the recomputed one is unchecked.
+ */
+TM_INLINE int tm_xlate_rewrite_opts(const struct tm_xlate *x, __u8 *l3, __u8 *tcp,
+				    const __u8 *end, struct tm_xlate_diff *d)
+{
+	struct tm_tcphdr *th = (struct tm_tcphdr *)tcp;
+	const struct tm_tcpopts *o = &d->opts;
+	__u32 pdiff = 0;
+	__u32 tdiff = 0;
+	__u32 v;
+	__u16 w;
+	int b;
 
 	if (x->flags & TM_XL_SADDR)
 		pdiff = tm_xlate_addr(l3 + tm_xlate_addr_off(x->family, 0), &x->saddr, x->family, pdiff);
@@ -144,46 +170,99 @@ TM_INLINE int tm_xlate_apply(const struct tm_xlate *x, __u8 *l3, __u8 *tcp, cons
 		tdiff = tm_csum_diff16(tdiff, th->window, w);
 		th->window = w;
 	}
-	if ((o.present & TM_HAS_TS) && (x->tsval_delta || x->tsecr_delta)) {
-		__u8 *p = tcp + o.ts_off;
+	if ((o->present & TM_HAS_TS) && (x->tsval_delta || x->tsecr_delta)) {
+		__u32 tsval = o->tsval, tsecr = o->tsecr;
+		__u8 *p;
 
 		if (x->tsval_delta) {
-			v = o.tsval + x->tsval_delta;
-			tdiff = tm_csum_diff_be32_at(tdiff, o.ts_off, o.tsval, v);
-			tm_put32(p, v);
+			tsval += x->tsval_delta;
+			tdiff = tm_csum_diff_be32_at(tdiff, o->ts_off, o->tsval, tsval);
 		}
 		/* TSecr is only meaningful with ACK set (RFC 7323 §3.2); a SYN's zero stays zero. */
 		if (x->tsecr_delta && (th->flags & TM_TCP_ACK)) {
-			v = o.tsecr + x->tsecr_delta;
-			tdiff = tm_csum_diff_be32_at(tdiff, o.ts_off + 4u, o.tsecr, v);
+			tsecr += x->tsecr_delta;
+			tdiff = tm_csum_diff_be32_at(tdiff, o->ts_off + 4u, o->tsecr, tsecr);
+		}
+		/* One check right before both stores, on the pointer they use (see above). */
+		p = tcp + o->ts_off;
+		if (p + 8 > end)
+			return -TM_XLATE_ETRUNC;
+		tm_put32(p, tsval);
+		tm_put32(p + 4, tsecr);
+	}
+	if ((o->present & TM_HAS_SACK) && x->ack_delta) {
+		for (b = 0; b < TM_SACK_MAX; b++) {
+			__u32 off;
+			__u8 *p;
+
+			if (b >= o->nsack)
+				break;
+			off = o->sack_off + 8u * (__u32)b;
+			p = tcp + off;
+			if (p + 8 > end)
+				return -TM_XLATE_ETRUNC;
+			v = o->sack[b].left + x->ack_delta;
+			tdiff = tm_csum_diff_be32_at(tdiff, off, o->sack[b].left, v);
+			tm_put32(p, v);
+			v = o->sack[b].right + x->ack_delta;
+			tdiff = tm_csum_diff_be32_at(tdiff, off + 4, o->sack[b].right, v);
 			tm_put32(p + 4, v);
 		}
 	}
-	if ((o.present & TM_HAS_SACK) && x->ack_delta) {
-		for (b = 0; b < TM_SACK_MAX; b++) {
-			__u32 off;
+	d->pdiff = pdiff;
+	d->tdiff = tdiff;
+	return 0;
+}
 
-			if (b >= o.nsack)
-				break;
-			off = o.sack_off + 8u * (__u32)b;
-			v = o.sack[b].left + x->ack_delta;
-			tdiff = tm_csum_diff_be32_at(tdiff, off, o.sack[b].left, v);
-			tm_put32(tcp + off, v);
-			v = o.sack[b].right + x->ack_delta;
-			tdiff = tm_csum_diff_be32_at(tdiff, off + 4, o.sack[b].right, v);
-			tm_put32(tcp + off + 4, v);
-		}
-	}
+/*
+ * Rewrite the fields of the segment at @l3 (IP header) / @tcp (TCP header), bounded by @end,
+ * and return the checksum changes in @d without touching any checksum field: the caller applies
+ * them, in userspace with tm_csum_apply*() (tm_xlate_apply() below), in the eBPF fast path with
+ * bpf_l3/l4_csum_replace() so the kernel keeps CHECKSUM_PARTIAL and CHECKSUM_COMPLETE skbs right.
+ * Everything is validated (headers, options) before the first byte is written: on error the
+ * packet is untouched.  Diffs are (~old + new) sums of 16-bit words in memory order, not folded.
+ * Returns 0 or -enum tm_xlate_err.
+ */
+TM_INLINE int tm_xlate_rewrite(const struct tm_xlate *x, __u8 *l3, __u8 *tcp, const __u8 *end,
+			       struct tm_xlate_diff *d)
+{
+	int hlen;
 
+	d->pdiff = d->tdiff = 0;
+	hlen = tm_xlate_hdr(x, l3, tcp, end);
+	if (hlen < 0)
+		return hlen;
+	if (tm_tcpopt_parse(tcp, (__u32)hlen, end, &d->opts))
+		return -TM_XLATE_EOPT;
+	return tm_xlate_rewrite_opts(x, l3, tcp, end, d);
+}
+
+/*
+ * Rewrite the segment at @l3 (IP header) / @tcp (TCP header), bounded by @end, checksums
+ * included.  @csum_partial: the TCP checksum field holds a CHECKSUM_PARTIAL pseudo-header sum;
+ * only address changes are folded into it then.  The IPv4 header checksum is always updated
+ * (it is never partial).  Everything is validated (headers, options) before the first byte is
+ * written: on error the packet is untouched.
+ */
+TM_INLINE int tm_xlate_apply(const struct tm_xlate *x, __u8 *l3, __u8 *tcp, const __u8 *end,
+			     int csum_partial)
+{
+	struct tm_tcphdr *th = (struct tm_tcphdr *)tcp;
+	struct tm_xlate_diff d;
+	int err;
+
+	err = tm_xlate_rewrite(x, l3, tcp, end, &d);
+	if (err)
+		return err;
 	if (x->family == TM_AF_INET && (x->flags & (TM_XL_SADDR | TM_XL_DADDR))) {
 		__u16 *ipcheck = (__u16 *)(l3 + 10);
 
-		*ipcheck = tm_csum_apply(*ipcheck, pdiff);
+		*ipcheck = tm_csum_apply(*ipcheck, d.pdiff);
 	}
 	if (csum_partial)
-		th->check = tm_csum_apply_partial(th->check, pdiff);
+		th->check = tm_csum_apply_partial(th->check, d.pdiff);
 	else
-		th->check = tm_csum_apply(th->check, pdiff + tdiff);
+		th->check = tm_csum_apply(th->check, d.pdiff + d.tdiff);
 	return 0;
 }
 
