@@ -27,6 +27,7 @@ include mk/tests.mk
 -include mk/lab.mk
 -include mk/ctl.mk
 -include mk/tools.mk
+-include mk/bpf.mk
 
 all: lib tests $(EXTRA_ALL)
 
