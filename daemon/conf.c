@@ -18,6 +18,7 @@ void conf_defaults(struct tm_config *c)
 	c->embryonic_timeout_s = 30;
 	c->closed_linger_s = 10;
 	c->quiesce_timeout_ms = 2000;
+	c->quiesce_settle_ms = 50;
 	c->handoff_timeout_ms = 3000;
 	c->syn_rto_ms = 200;
 	c->mss_clamp = 0;
@@ -264,6 +265,15 @@ static void parse_line(struct tm_config *c, struct parse *ps, char *line)
 		parse_uint(ps, val, 0, 3600, &c->closed_linger_s);
 	} else if (!strcmp(k, "quiesce-timeout")) {
 		parse_uint(ps, val, 1, 600000, &c->quiesce_timeout_ms);
+	} else if (!strcmp(k, "quiesce-settle")) {
+		parse_uint(ps, val, 0, 600000, &c->quiesce_settle_ms);
+	} else if (!strcmp(k, "quiesce-mode")) {
+		if (!strcmp(val, "reply"))
+			c->quiesce_bytes = false;
+		else if (!strcmp(val, "bytes"))
+			c->quiesce_bytes = true;
+		else
+			perr(ps, "expected 'reply' or 'bytes', got", val);
 	} else if (!strcmp(k, "handoff-timeout")) {
 		parse_uint(ps, val, 10, 600000, &c->handoff_timeout_ms);
 	} else if (!strcmp(k, "syn-rto")) {

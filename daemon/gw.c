@@ -142,8 +142,9 @@ static bool rewrite(struct flow *f, struct pkt_ctx *x, enum tm_dir dir)
 {
 	const struct tm_xlate *t = dir == TM_DIR_C2S ? &f->c2s : &f->s2c;
 	bool mangled = false;
+	bool pause = dir == TM_DIR_C2S ? f->pause_server : f->pause_client;
 
-	if (f->pause && x->p.tcp->window) {
+	if (pause && x->p.tcp->window) {
 		if (!x->csum_partial)
 			x->p.tcp->check = tm_csum_apply(x->p.tcp->check,
 							tm_csum_diff16(0, x->p.tcp->window, 0));
@@ -195,7 +196,11 @@ void gw_release(struct flow *f, struct held_pkt *h, unsigned n)
 
 enum verdict gw_forward_c2s(struct flow *f, struct pkt_ctx *x)
 {
+	__u32 before = f->st.c.nxt;
+
 	note_obs(tm_flow_observe(&f->st, TM_DIR_C2S, &x->p));
+	if (x->p.payload_len && tm_seq_gt(f->st.c.nxt, before))
+		f->awaiting_reply = true; /* new client data: a request until the server says more */
 	if (rewrite(f, x, TM_DIR_C2S))
 		return V_ACCEPT_MANGLED;
 	return V_ACCEPT;
@@ -243,6 +248,7 @@ static enum verdict client_packet(struct flow *f, struct pkt_ctx *x)
 static enum verdict backend_packet(struct flow *f, struct pkt_ctx *x)
 {
 	bool mangled;
+	__u32 before;
 
 	/* Translate first: the model lives in the client's view. */
 	mangled = rewrite(f, x, TM_DIR_S2C);
@@ -250,7 +256,10 @@ static enum verdict backend_packet(struct flow *f, struct pkt_ctx *x)
 		g_cnt.pkts_dropped_spoofed++;
 		return V_DROP;
 	}
+	before = f->st.s.nxt;
 	note_obs(tm_flow_observe(&f->st, TM_DIR_S2C, &x->p));
+	if (tm_seq_gt(f->st.s.nxt, before))
+		f->awaiting_reply = false;
 	if (f->hs.st != HS_NONE)
 		hs_after_packet(f, now_ns());
 	return mangled ? V_ACCEPT_MANGLED : V_ACCEPT;

@@ -128,7 +128,7 @@ static void solicit_acks(struct flow *f)
 		s.dport = f->ckey.sport;
 		s.seq = st->s.nxt - 1;
 		s.ack = st->c.nxt;
-		s.window = (__u16)st->s.win;
+		s.window = f->pause_client ? 0 : (__u16)st->s.win;
 		if (st->s.ts_seen && st->c.ts_seen) {
 			s.opts.present = TM_HAS_TS;
 			s.opts.tsval = st->s.tsval;
@@ -151,7 +151,7 @@ static void solicit_acks(struct flow *f)
 		s.dport = vip->port;
 		s.seq = st->c.nxt - 1;
 		s.ack = st->s.nxt;
-		s.window = 0; /* paused */
+		s.window = f->pause_server ? 0 : (__u16)st->c.win;
 		if (st->s.ts_seen && st->c.ts_seen) {
 			s.opts.present = TM_HAS_TS;
 			s.opts.tsval = st->c.tsval;
@@ -163,6 +163,49 @@ static void solicit_acks(struct flow *f)
 		    gw_send_raw(buf, len, f->ckey.family) == 0)
 			g_cnt.crafted_probe++;
 	}
+}
+
+/*
+ * Where a handoff may cut (DESIGN.md §3.2): nothing in flight either way, and the stream at a
+ * boundary: the client's next data segment 'm' is held (it goes to the new backend), or the
+ * server has sent data since the client's last data (its request is answered), or the client
+ * never sent any.  Without the boundary a request the old backend's kernel acknowledged but its
+ * application has not answered yet would be lost with the reset.  'quiesce-mode bytes' skips it.
+ */
+static bool at_boundary(const struct flow *f)
+{
+	return g_conf->quiesce_bytes || f->hs.nheld > 0 || !f->awaiting_reply;
+}
+
+static bool ready(const struct flow *f)
+{
+	return tm_flow_quiescent(&f->st) && at_boundary(f);
+}
+
+/*
+ * Zero windows that make the flow drain.  The client is paused once its next segment is held
+ * (everything after it would only be held too).  The server is paused only after the settle time
+ * (a stream that never pauses by itself, a bulk transfer) and only at a boundary: a server that
+ * owes a reply must be able to send it.
+ */
+static void set_pauses(struct flow *f)
+{
+	bool pc = g_conf->quiesce_bytes || f->hs.nheld > 0 || f->hs.st >= HS_SYN_SENT;
+	bool ps = at_boundary(f) && (g_conf->quiesce_bytes || f->hs.settled || f->hs.st >= HS_SYN_SENT);
+	bool more = (pc && !f->pause_client) || (ps && !f->pause_server);
+
+	f->pause_client = pc;
+	f->pause_server = ps;
+	if (more && f->hs.st == HS_QUIESCE)
+		solicit_acks(f);
+}
+
+static void start_syn(struct flow *f, uint64_t now)
+{
+	f->hs.st = HS_SYN_SENT;
+	f->hs.deadline_ns = now + (uint64_t)g_conf->handoff_timeout_ms * 1000000ull;
+	set_pauses(f); /* nothing new may start now: the cut is here */
+	send_syn(f, now);
 }
 
 const char *hs_begin(struct flow *f, const struct tm_endpoint_cfg *to, struct ctl_conn *waiter)
@@ -200,16 +243,17 @@ const char *hs_begin(struct flow *f, const struct tm_endpoint_cfg *to, struct ct
 	table_link(&f->hs.target_node, f, &tk, FN_TARGET);
 	active_add(f);
 	g_cnt.migrations_started++;
-	if (tm_flow_quiescent(&f->st)) {
-		f->hs.st = HS_SYN_SENT;
-		f->hs.deadline_ns = now + (uint64_t)g_conf->handoff_timeout_ms * 1000000ull;
-		send_syn(f, now);
+	if (ready(f)) {
+		start_syn(f, now);
 	} else {
-		/* Something is in flight: close both windows so it drains (DESIGN.md §3.2). */
+		/* Something is in flight or unanswered: wait for a boundary (DESIGN.md §3.2). */
 		f->hs.st = HS_QUIESCE;
-		f->pause = true;
 		f->hs.deadline_ns = now + (uint64_t)g_conf->quiesce_timeout_ms * 1000000ull;
-		solicit_acks(f);
+		f->hs.settle_ns = now + (uint64_t)g_conf->quiesce_settle_ms * 1000000ull;
+		f->hs.settled = g_conf->quiesce_settle_ms == 0;
+		set_pauses(f);
+		if (!f->pause_client && !f->pause_server)
+			solicit_acks(f); /* a delayed ACK may be all that is missing */
 	}
 	return NULL;
 }
@@ -249,7 +293,7 @@ void hs_abort(struct flow *f, const char *reason)
 	table_unlink(&f->hs.target_node);
 	if (f->hs.target_was_old)
 		table_add_tomb(f, &tk);
-	f->pause = false;
+	f->pause_client = f->pause_server = false;
 	release_held(f);
 	f->rollbacks++;
 	snprintf(f->last_error, sizeof(f->last_error), "%s", reason);
@@ -302,7 +346,7 @@ static void commit(struct flow *f)
 	flow_backend_key(f, &f->backend, &bk);
 	table_link(&f->bnode, f, &bk, FN_BACKEND);
 
-	f->pause = false;
+	f->pause_client = f->pause_server = false;
 	f->migrations++;
 	f->last_error[0] = '\0';
 	g_cnt.migrations_committed++;
@@ -344,16 +388,17 @@ static void commit(struct flow *f)
 
 static void try_commit(struct flow *f)
 {
-	if (f->hs.st == HS_ESTAB && tm_flow_quiescent(&f->st))
+	if (f->hs.st == HS_ESTAB && ready(f))
 		commit(f);
 }
 
 void hs_after_packet(struct flow *f, uint64_t now)
 {
-	if (f->hs.st == HS_QUIESCE && tm_flow_quiescent(&f->st)) {
-		f->hs.st = HS_SYN_SENT;
-		f->hs.deadline_ns = now + (uint64_t)g_conf->handoff_timeout_ms * 1000000ull;
-		send_syn(f, now);
+	if (f->hs.st == HS_QUIESCE) {
+		if (ready(f))
+			start_syn(f, now);
+		else
+			set_pauses(f);
 	} else if (f->hs.st == HS_ESTAB) {
 		try_commit(f);
 	}
@@ -362,18 +407,23 @@ void hs_after_packet(struct flow *f, uint64_t now)
 bool hs_client_packet(struct flow *f, struct pkt_ctx *x, enum verdict *v)
 {
 	__u8 fl = x->p.tcp->flags;
-	__u32 seq = tm_pkt_seq(&x->p);
+	__u32 seq = tm_pkt_seq(&x->p), end;
 	struct held_pkt *h;
 
 	if (fl & TM_TCP_RST) {
 		hs_abort(f, "flow-closed");
 		return false;
 	}
-	if (f->hs.st < HS_SYN_SENT)
-		return false;
-	/* New data (or FIN) while the new backend is being set up: hold it (DESIGN.md §3.2 'm'). */
+	/* New data (or FIN) during a handoff: hold it (DESIGN.md §3.2 'm'); it goes to whichever
+	 * backend the flow has when the handoff ends. */
 	if (!(x->p.payload_len || (fl & TM_TCP_FIN)) || tm_seq_lt(seq, f->st.c.nxt))
 		return false;
+	end = seq + x->p.payload_len + ((fl & TM_TCP_FIN) ? 1 : 0);
+	if (f->hs.nheld && tm_seq_leq(end, f->hs.held_end)) {
+		g_cnt.pkts_held_dup++; /* a retransmission of what we hold already */
+		*v = V_DROP;
+		return true;
+	}
 	if (f->hs.nheld == TM_HOLD_MAX_PKTS || f->hs.held_bytes + x->len > TM_HOLD_MAX_BYTES) {
 		g_cnt.pkts_dropped_hold_full++;
 		*v = V_DROP; /* the client retransmits it */
@@ -389,10 +439,18 @@ bool hs_client_packet(struct flow *f, struct pkt_ctx *x, enum verdict *v)
 	h->len = x->len;
 	h->id = x->id;
 	h->csum_partial = x->csum_partial;
-	f->hs.nheld++;
+	/* Its acknowledgment counts now (the model sees the segment itself only at release):
+	 * a request often carries the only ACK of the reply before it. */
+	if ((fl & TM_TCP_ACK) && tm_seq_gt(tm_pkt_ack(&x->p), f->st.s.una) &&
+	    tm_seq_leq(tm_pkt_ack(&x->p), f->st.s.nxt))
+		f->st.s.una = tm_pkt_ack(&x->p);
+	if (!f->hs.nheld++ || tm_seq_gt(end, f->hs.held_end))
+		f->hs.held_end = end;
 	f->hs.held_bytes += x->len;
 	g_cnt.pkts_held++;
 	*v = V_HOLD;
+	if (f->hs.st == HS_QUIESCE)
+		hs_after_packet(f, now_ns());
 	return true;
 }
 
@@ -467,6 +525,10 @@ void hs_tick(struct flow *f, uint64_t now)
 			    : hs->st == HS_SYN_SENT ? "target-timeout"
 						    : "old-backend-active");
 		return;
+	}
+	if (hs->st == HS_QUIESCE && !hs->settled && now >= hs->settle_ns) {
+		hs->settled = true;
+		set_pauses(f);
 	}
 	if (hs->st == HS_SYN_SENT && now >= hs->next_tx_ns)
 		send_syn(f, now);

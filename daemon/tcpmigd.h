@@ -80,6 +80,8 @@ struct tm_config {
 	unsigned embryonic_timeout_s;
 	unsigned closed_linger_s; /* keep translating late FIN/ACKs after close */
 	unsigned quiesce_timeout_ms;
+	unsigned quiesce_settle_ms; /* wait for a natural boundary before pausing the server */
+	bool quiesce_bytes;	  /* quiesce-mode bytes: byte-level quiescence is enough */
 	unsigned handoff_timeout_ms;
 	unsigned syn_rto_ms;	  /* first retransmission of crafted packets */
 	__u16 mss_clamp;	  /* 0: off */
@@ -113,6 +115,7 @@ void conf_defaults(struct tm_config *c);
 	X(pkts_translated)                                                                    \
 	X(pkts_csum_partial)                                                                  \
 	X(pkts_held)                                                                          \
+	X(pkts_held_dup)                                                                      \
 	X(pkts_dropped_old_backend)                                                           \
 	X(crafted_rst_old_backend)                                                            \
 	X(pkts_dropped_hold_full)                                                             \
@@ -168,9 +171,9 @@ extern struct tm_counters g_cnt;
 
 enum hs_state {
 	HS_NONE = 0,
-	HS_QUIESCE,   /* pausing both senders (zero window) until nothing is in flight */
+	HS_QUIESCE,   /* waiting for a boundary: nothing in flight, the client's data answered */
 	HS_SYN_SENT,  /* replayed SYN out, waiting for the new backend's SYN-ACK */
-	HS_ESTAB,     /* third ACK sent; commit as soon as the flow is quiescent */
+	HS_ESTAB,     /* third ACK sent; commit as soon as the flow is at a boundary */
 };
 
 enum fnode_kind {
@@ -219,6 +222,9 @@ struct handoff {
 	struct held_pkt held[TM_HOLD_MAX_PKTS];
 	unsigned nheld;
 	size_t held_bytes;
+	__u32 held_end;	      /* client sequence after the last byte held */
+	uint64_t settle_ns;   /* HS_QUIESCE: when to start pausing the server */
+	bool settled;	      /* past settle_ns */
 	struct ctl_conn *waiter; /* tcpmigctl migrate waiting for the outcome */
 };
 
@@ -231,7 +237,9 @@ struct flow {
 	struct tm_xlate c2s;	    /* applied to client -> backend packets */
 	struct tm_xlate s2c;	    /* applied to backend -> client packets */
 	bool spliced;		    /* translation active (migrated at least once) */
-	bool pause;		    /* zero-window both ways while quiescing */
+	bool pause_client;	    /* zero window in what the client receives: it stops sending */
+	bool pause_server;	    /* zero window in what the backend receives */
+	bool awaiting_reply;	    /* the client's latest data has no server data after it yet */
 	struct fnode cnode;
 	struct fnode bnode;
 	struct fnode *tombs;

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 enum srv_mode {
@@ -45,6 +46,7 @@ static struct {
 	uint64_t source_bytes;
 	uint64_t seed;
 	bool quiet;
+	unsigned delay_ms; /* --delay: a slow application, think time before every reply */
 	int epfd;
 	unsigned nconns;
 	uint64_t total_conns;
@@ -55,9 +57,11 @@ static void usage(FILE *f)
 	fprintf(
 	    f,
 	    "usage: demo_server [--name NAME] [--listen ADDR] [--port PORT]\n"
-	    "                   [--bulk | --source BYTES [--seed STR]] [--quiet]\n"
+	    "                   [--bulk | --source BYTES [--seed STR]] [--delay MS] [--quiet]\n"
 	    "  default: line mode, each request line gets \"NAME: <request> (#k)\" (k = request\n"
 	    "           number on that connection)\n"
+	    "  --delay MS: line mode, think MS before each reply (the whole server waits:\n"
+	    "           an application that acknowledged-by-kernel requests answers late)\n"
 	    "  --bulk:  sink; when the peer half-closes, answer the sha256 hex of all bytes "
 	    "received\n"
 	    "  --source BYTES: send BYTES of the test stream seeded with --seed (default NAME),\n"
@@ -161,6 +165,12 @@ static int serve_lines(struct conn *c)
 		if (len && c->in[start + len - 1] == '\r')
 			len--;
 		c->requests++;
+		if (srv.delay_ms) {
+			struct timespec ts = { srv.delay_ms / 1000, (long)(srv.delay_ms % 1000) * 1000000 };
+
+			while (nanosleep(&ts, &ts) && errno == EINTR)
+				;
+		}
 		n = snprintf(head, sizeof(head), "%s: ", srv.name);
 		if (out_reserve(c, (size_t)n + len + 32))
 			return -ENOMEM;
@@ -390,6 +400,7 @@ int main(int argc, char **argv)
 	    {"source", required_argument, NULL, 's'},
 	    {"seed", required_argument, NULL, 'S'},
 	    {"quiet", no_argument, NULL, 'q'},
+	    {"delay", required_argument, NULL, 'd'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -400,7 +411,7 @@ int main(int argc, char **argv)
 	uint64_t v;
 
 	srv.name = "server";
-	while ((opt = getopt_long(argc, argv, "n:l:p:bs:S:qh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "n:l:p:bs:S:qd:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'n':
 			srv.name = optarg;
@@ -431,6 +442,13 @@ int main(int argc, char **argv)
 			break;
 		case 'q':
 			srv.quiet = true;
+			break;
+		case 'd':
+			if (!demo_parse_uint(optarg, 60000, &v)) {
+				fprintf(stderr, "demo_server: bad --delay '%s' (0..60000 ms)\n", optarg);
+				return 2;
+			}
+			srv.delay_ms = (unsigned)v;
 			break;
 		case 'h':
 			usage(stdout);

@@ -168,14 +168,19 @@ int netem_tc(struct __sk_buff *skb)
 	/* Always two draws per candidate, so loss decisions do not depend on the reorder rate. */
 	r_loss = rng_next(rng);
 	r_reorder = rng_next(rng);
+	/*
+	 * TC_ACT_STOLEN, not TC_ACT_SHOT: on a host's egress SHOT hands NET_XMIT_DROP back to the
+	 * local sender, which then knows of the "loss" (and a held packet, reinjected later, would
+	 * count as dropped too).  A lossy link says nothing; STOLEN reports success, as netem does.
+	 */
 	if (cfg->loss_ppm && rng_below(r_loss, cfg->loss_ppm)) {
 		stat_inc(NETEM_ST_DROPPED);
-		return TC_ACT_SHOT;
+		return TC_ACT_STOLEN;
 	}
 	if (cfg->reorder_ppm && rng_below(r_reorder, cfg->reorder_ppm)) {
 		if (cfg->reinject_mark && cfg->delay_us && hold_packet(skb, cfg) == 0) {
 			stat_inc(NETEM_ST_DELAYED);
-			return TC_ACT_SHOT;
+			return TC_ACT_STOLEN;
 		}
 		stat_inc(NETEM_ST_DELAY_FAIL);
 	}

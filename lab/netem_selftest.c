@@ -156,14 +156,14 @@ static int run_pkt(struct bpf_env *e, const uint8_t *f, size_t len, uint32_t mar
 	return (int)o.retval;
 }
 
-/* Verdicts of n runs of packet f: bitmap of drops (TC_ACT_SHOT). */
+/* Verdicts of n runs of packet f: bitmap of drops (TC_ACT_STOLEN). */
 static unsigned run_many(struct bpf_env *e, const uint8_t *f, size_t len, unsigned n,
 			 uint8_t *shot)
 {
 	unsigned i, drops = 0;
 
 	for (i = 0; i < n; i++) {
-		shot[i] = run_pkt(e, f, len, 0) == TC_ACT_SHOT;
+		shot[i] = run_pkt(e, f, len, 0) == TC_ACT_STOLEN;
 		drops += shot[i];
 	}
 	return drops;
@@ -256,7 +256,7 @@ static void test_bpf(void)
 	t_ok(memcmp(a, b, N) != 0, "another seed: other packets dropped (%u)", d3);
 
 	set_cfg(&e, 100, 0, 1, NETEM_F_TCP_DATA_ONLY, 0);
-	t_ok(run_pkt(&e, ack, alen, 0) == TC_ACT_UNSPEC && run_pkt(&e, f, len, 0) == TC_ACT_SHOT,
+	t_ok(run_pkt(&e, ack, alen, 0) == TC_ACT_UNSPEC && run_pkt(&e, f, len, 0) == TC_ACT_STOLEN,
 	     "tcp-data-only with loss 100%%: a pure ACK passes, a data segment is dropped");
 
 	set_cfg(&e, 100, 0, 1, 0, NETEM_DEFAULT_MARK);
