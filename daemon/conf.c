@@ -19,6 +19,7 @@ void conf_defaults(struct tm_config *c)
 	c->closed_linger_s = 10;
 	c->quiesce_timeout_ms = 2000;
 	c->quiesce_settle_ms = 50;
+	c->fast_mark = c->fast_mark_mask = 0x10000000;
 	c->handoff_timeout_ms = 3000;
 	c->syn_rto_ms = 200;
 	c->mss_clamp = 0;
@@ -291,6 +292,36 @@ static void parse_line(struct tm_config *c, struct parse *ps, char *line)
 			c->install_rules = false;
 		else
 			perr(ps, "expected 'on' or 'off', got", val);
+	} else if (!strcmp(k, "fast-path")) {
+		if (!strcmp(val, "on"))
+			c->fast_path = true;
+		else if (!strcmp(val, "off"))
+			c->fast_path = false;
+		else
+			perr(ps, "expected 'on' or 'off', got", val);
+	} else if (!strcmp(k, "fast-path-mark")) {
+		char *end;
+		unsigned long m = strtoul(val, &end, 0), mask = m;
+
+		if (end != val && *end == '/')
+			mask = strtoul(end + 1, &end, 0);
+		if (end == val || *end || !m || m > 0xffffffffu || mask > 0xffffffffu || (m & ~mask))
+			perr(ps, "expected MARK[/MASK], a non-zero mark inside its mask, got", val);
+		else
+			c->fast_mark = (__u32)m, c->fast_mark_mask = (__u32)mask;
+	} else if (!strcmp(k, "fast-path-interfaces")) {
+		char buf[512], *tok, *sp = NULL;
+
+		snprintf(buf, sizeof(buf), "%s", val);
+		c->fast_nifaces = 0;
+		for (tok = strtok_r(buf, ",", &sp); tok; tok = strtok_r(NULL, ",", &sp)) {
+			if (!*tok || strlen(tok) >= sizeof(c->fast_ifaces[0]) ||
+			    c->fast_nifaces == TM_FAST_MAX_IFS) {
+				perr(ps, "bad interface list (names of at most 15 characters, at most 32):", val);
+				break;
+			}
+			snprintf(c->fast_ifaces[c->fast_nifaces++], sizeof(c->fast_ifaces[0]), "%s", tok);
+		}
 	} else if (!strcmp(k, "filter-chain")) {
 		const char *p;
 

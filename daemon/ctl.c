@@ -183,6 +183,7 @@ static void cmd_stats(struct ctl_conn *cc)
 #define X(n) sb_printf(&b, "\"" #n "\":%llu,", (unsigned long long)g_cnt.n);
 	TM_COUNTERS(X)
 #undef X
+	fast_stats(&b);
 	b.len--; /* trailing comma */
 	sb_printf(&b, "}}");
 	reply(cc, &b);

@@ -134,6 +134,32 @@ static bool xlate_is_identity(const struct tm_xlate *t)
 }
 
 /*
+ * The window (network order) that pauses the sender this segment goes to: its right edge frozen at
+ * what that sender has already sent, so it sends nothing new but may still retransmit, with SACK,
+ * anything lost in flight.  A zero window would allow only the first unacknowledged segment,
+ * once per RTO (Linux __tcp_retransmit_skb()), and a loss would stall the quiescence.  Rounded
+ * down to the receiver's scale; never more than offered.
+ */
+static __u16 pause_window(const struct flow *f, const struct pkt_ctx *x, enum tm_dir dir)
+{
+	/* C2S goes to the server: its data ends at s.nxt; the window is in the client's scale.
+	 * S2C goes to the client, raw from the backend (ack in the client's space, window in the
+	 * backend's scale: tm_xlate rescales it afterwards). */
+	const struct tm_side *snd = dir == TM_DIR_C2S ? &f->st.s : &f->st.c;
+	__u8 shift = dir == TM_DIR_C2S ? flow_client_c_ws(f)
+				       : (f->spliced ? f->be_wscale : flow_client_s_ws(f));
+	__u32 ack = tm_pkt_ack(&x->p), edge, w;
+
+	if (!(x->p.tcp->flags & TM_TCP_ACK) || !tm_seq_gt(snd->nxt, ack))
+		return 0;
+	edge = snd->nxt - ack;
+	w = edge >> shift;
+	if (w > tm_pkt_window(&x->p))
+		w = tm_pkt_window(&x->p);
+	return tm_htons((__u16)w);
+}
+
+/*
  * Rewrite in place.  NFQUEUE turns every mangled packet into CHECKSUM_NONE
  * (nfqnl_mangle), so a packet that came CHECKSUM_PARTIAL must leave with a
  * complete checksum: translate with the partial rules, then sum it all.
@@ -145,11 +171,15 @@ static bool rewrite(struct flow *f, struct pkt_ctx *x, enum tm_dir dir)
 	bool pause = dir == TM_DIR_C2S ? f->pause_server : f->pause_client;
 
 	if (pause && x->p.tcp->window) {
-		if (!x->csum_partial)
-			x->p.tcp->check = tm_csum_apply(x->p.tcp->check,
-							tm_csum_diff16(0, x->p.tcp->window, 0));
-		x->p.tcp->window = 0;
-		mangled = true;
+		__u16 w = pause_window(f, x, dir);
+
+		if (w != x->p.tcp->window) {
+			if (!x->csum_partial)
+				x->p.tcp->check = tm_csum_apply(
+				    x->p.tcp->check, tm_csum_diff16(x->p.tcp->window, w, 0));
+			x->p.tcp->window = w;
+			mangled = true;
+		}
 	}
 	if (!xlate_is_identity(t)) {
 		if (tm_xlate_apply(t, x->p.l3, (__u8 *)x->p.tcp, x->p.end, x->csum_partial))
@@ -169,6 +199,16 @@ static bool rewrite(struct flow *f, struct pkt_ctx *x, enum tm_dir dir)
 bool gw_translate(struct flow *f, struct pkt_ctx *x, enum tm_dir dir)
 {
 	return rewrite(f, x, dir);
+}
+
+static void note_state(const struct flow *f, enum tm_tcp_state was, const struct pkt_ctx *x,
+		       enum tm_dir dir)
+{
+	if (f->st.state != was)
+		log_debug("flow %llu: %s -> %s on a %s segment (flags 0x%02x seq %u ack %u)",
+			  (unsigned long long)f->id, tm_flow_state_name(was),
+			  tm_flow_state_name(f->st.state), dir == TM_DIR_C2S ? "client" : "server",
+			  x->p.tcp->flags, tm_pkt_seq(&x->p), tm_pkt_ack(&x->p));
 }
 
 static void note_obs(enum tm_obs o)
@@ -198,7 +238,10 @@ enum verdict gw_forward_c2s(struct flow *f, struct pkt_ctx *x)
 {
 	__u32 before = f->st.c.nxt;
 
+	enum tm_tcp_state was = f->st.state;
+
 	note_obs(tm_flow_observe(&f->st, TM_DIR_C2S, &x->p));
+	note_state(f, was, x, TM_DIR_C2S);
 	if (x->p.payload_len && tm_seq_gt(f->st.c.nxt, before))
 		f->awaiting_reply = true; /* new client data: a request until the server says more */
 	if (rewrite(f, x, TM_DIR_C2S))
@@ -220,8 +263,17 @@ static bool hostile(const struct flow *f, const struct pkt_ctx *x, enum tm_dir d
 	if (fl & TM_TCP_SYN)
 		return dir == TM_DIR_C2S; /* a SYN inside an established flow */
 	/* Acknowledging data the peer never sent. */
-	if ((fl & TM_TCP_ACK) && tm_seq_gt(tm_pkt_ack(&x->p), peer->nxt))
+	if ((fl & TM_TCP_ACK) && tm_seq_gt(tm_pkt_ack(&x->p), peer->nxt)) {
+		/* Just taken back from the fast path, which may have forwarded a segment the model
+		 * missed (fast.c): believe an ACK within the peer's window, once. */
+		if (f->fast_drain_until && now_ns() < f->fast_drain_until &&
+		    tm_seq_leq(tm_pkt_ack(&x->p), peer->nxt + TM_FAST_DRAIN_SLACK)) {
+			((struct tm_side *)peer)->nxt = tm_pkt_ack(&x->p);
+			g_cnt.fast_resync++;
+			return false;
+		}
 		return true;
+	}
 	return false;
 }
 
@@ -249,6 +301,7 @@ static enum verdict backend_packet(struct flow *f, struct pkt_ctx *x)
 {
 	bool mangled;
 	__u32 before;
+	enum tm_tcp_state was;
 
 	/* Translate first: the model lives in the client's view. */
 	mangled = rewrite(f, x, TM_DIR_S2C);
@@ -257,7 +310,9 @@ static enum verdict backend_packet(struct flow *f, struct pkt_ctx *x)
 		return V_DROP;
 	}
 	before = f->st.s.nxt;
+	was = f->st.state;
 	note_obs(tm_flow_observe(&f->st, TM_DIR_S2C, &x->p));
+	note_state(f, was, x, TM_DIR_S2C);
 	if (tm_seq_gt(f->st.s.nxt, before))
 		f->awaiting_reply = false;
 	if (f->hs.st != HS_NONE)
@@ -383,11 +438,25 @@ enum verdict gw_packet(struct pkt_ctx *x)
 	f->last_ns = now_ns();
 	switch (n->kind) {
 	case FN_CLIENT:
-		g_cnt.pkts_c2s++;
-		return client_packet(f, x);
-	case FN_BACKEND:
-		g_cnt.pkts_s2c++;
-		return backend_packet(f, x);
+	case FN_BACKEND: {
+		enum verdict v;
+		uint64_t now = f->last_ns;
+
+		/* Control segments are the slow path's even for an offloaded flow (the program
+		 * punts them): take the flow back first, so the model is current. */
+		if (f->offloaded && (x->p.tcp->flags & (TM_TCP_SYN | TM_TCP_FIN | TM_TCP_RST)))
+			fast_takeback(f, now);
+		if (n->kind == FN_CLIENT) {
+			g_cnt.pkts_c2s++;
+			v = client_packet(f, x);
+		} else {
+			g_cnt.pkts_s2c++;
+			v = backend_packet(f, x);
+		}
+		if (fast_enabled() && !f->offloaded)
+			fast_offload(f, now);
+		return v;
+	}
 	case FN_TARGET: {
 		enum verdict v = V_DROP;
 
@@ -414,6 +483,15 @@ static void sweep(uint64_t now)
 		next = f->lnext;
 		if (f->hs.st != HS_NONE)
 			continue;
+		if (f->offloaded) {
+			struct fast_view fv;
+
+			if (fast_peek(f, &fv) && fv.last_ns > f->last_ns && fv.last_ns <= now)
+				f->last_ns = fv.last_ns;
+			idle = (now - f->last_ns) / 1000000000ull;
+		} else if (fast_enabled()) {
+			fast_offload(f, now); /* one that became eligible without a packet */
+		}
 		if (f->st.state == TM_ST_CLOSED)
 			expire = idle >= g_conf->closed_linger_s;
 		else if (f->st.state < TM_ST_ESTABLISHED)

@@ -110,6 +110,11 @@ static void send_rst_to(struct flow *f, const struct tm_endpoint_cfg *ep)
  * answers it at once with an ACK of everything it holds (RFC 9293 3.10.7.4; Linux rate-limits
  * these per socket, tcp_invalid_ratelimit, so a second handoff within 0.5 s may still wait).
  */
+static __u16 win16(__u32 w)
+{
+	return (__u16)(w > 0xffff ? 0xffff : w);
+}
+
 static void solicit_acks(struct flow *f)
 {
 	struct tm_flow_state *st = &f->st;
@@ -127,8 +132,12 @@ static void solicit_acks(struct flow *f)
 		s.daddr = f->ckey.saddr;
 		s.dport = f->ckey.sport;
 		s.seq = st->s.nxt - 1;
-		s.ack = st->c.nxt;
-		s.window = f->pause_client ? 0 : (__u16)st->s.win;
+		/* What the server has acknowledged, never more: should the client take this
+		 * segment as acceptable (it has not received all of s.nxt yet), its ACK field is
+		 * processed, and an ACK of data the server lacks would never be retransmitted. */
+		s.ack = st->c.una;
+		s.window = f->pause_client ? win16((st->c.nxt - st->c.una) >> flow_client_s_ws(f))
+					   : (__u16)st->s.win;
 		if (st->s.ts_seen && st->c.ts_seen) {
 			s.opts.present = TM_HAS_TS;
 			s.opts.tsval = st->s.tsval;
@@ -150,8 +159,9 @@ static void solicit_acks(struct flow *f)
 		s.daddr = vip->addr;
 		s.dport = vip->port;
 		s.seq = st->c.nxt - 1;
-		s.ack = st->s.nxt;
-		s.window = f->pause_server ? 0 : (__u16)st->c.win;
+		s.ack = st->s.una; /* as above, the other way */
+		s.window = f->pause_server ? win16((st->s.nxt - st->s.una) >> flow_client_c_ws(f))
+					   : (__u16)st->c.win;
 		if (st->s.ts_seen && st->c.ts_seen) {
 			s.opts.present = TM_HAS_TS;
 			s.opts.tsval = st->c.tsval;
@@ -232,6 +242,7 @@ const char *hs_begin(struct flow *f, const struct tm_endpoint_cfg *to, struct ct
 		return "busy"; /* that backend already has this client tuple in another flow */
 	if (n)
 		table_drop_tomb(f, &tk);
+	fast_takeback(f, now); /* a handoff runs in the slow path */
 
 	memset(&f->hs, 0, sizeof(f->hs));
 	f->hs.target_was_old = n != NULL;
@@ -384,6 +395,7 @@ static void commit(struct flow *f)
 		 (double)(now_ns() - hs->started_ns) / 1e6);
 	ev_push("migration", f->id, "%s -> %s in %.3f ms", a, b, (double)(now_ns() - hs->started_ns) / 1e6);
 	finish(f, NULL);
+	fast_offload(f, now_ns()); /* with the new translation */
 }
 
 static void try_commit(struct flow *f)

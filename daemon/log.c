@@ -143,25 +143,34 @@ void sb_free(struct sbuf *b)
 void json_flow(struct sbuf *b, const struct flow *f)
 {
 	char cl[64], sv[64], be[64];
-	uint64_t now = now_ns();
+	uint64_t now = now_ns(), last = f->last_ns;
 	struct tm_endpoint_cfg c = { .family = f->ckey.family, .addr = f->ckey.saddr, .port = f->ckey.sport };
+	struct fast_view fv;
+
+	/* An offloaded flow's packets since the offload are counted in the kernel. */
+	fast_peek(f, &fv);
+	if (fv.last_ns > last && fv.last_ns <= now)
+		last = fv.last_ns;
 
 	ep_str(&c, cl, sizeof(cl));
 	ep_str(&f->svc->vip, sv, sizeof(sv));
 	ep_str(&f->backend, be, sizeof(be));
 	sb_printf(b, "{\"id\":%llu,\"client\":\"%s\",\"service\":\"%s\",\"backend\":\"%s\","
-		  "\"state\":\"%s\",\"path\":\"slow\",\"migrating\":%s,\"spliced\":%s,",
+		  "\"state\":\"%s\",\"path\":\"%s\",\"migrating\":%s,\"spliced\":%s,",
 		  (unsigned long long)f->id, cl, sv, be, tm_flow_state_name(f->st.state),
+		  f->offloaded ? "fast" : "slow",
 		  f->hs.st != HS_NONE ? "true" : "false", f->spliced ? "true" : "false");
 	sb_printf(b, "\"bytes_c2s\":%llu,\"bytes_s2c\":%llu,\"pkts_c2s\":%llu,\"pkts_s2c\":%llu,"
 		  "\"retrans_c2s\":%llu,\"retrans_s2c\":%llu,",
-		  (unsigned long long)f->st.c.bytes, (unsigned long long)f->st.s.bytes,
-		  (unsigned long long)f->st.c.pkts, (unsigned long long)f->st.s.pkts,
+		  (unsigned long long)(f->st.c.bytes + fv.bytes_c2s),
+		  (unsigned long long)(f->st.s.bytes + fv.bytes_s2c),
+		  (unsigned long long)(f->st.c.pkts + fv.pkts_c2s),
+		  (unsigned long long)(f->st.s.pkts + fv.pkts_s2c),
 		  (unsigned long long)f->st.c.retrans, (unsigned long long)f->st.s.retrans);
 	sb_printf(b, "\"migrations\":%llu,\"rollbacks\":%llu,\"age_ms\":%llu,\"idle_ms\":%llu,",
 		  (unsigned long long)f->migrations, (unsigned long long)f->rollbacks,
 		  (unsigned long long)((now - f->created_ns) / 1000000),
-		  (unsigned long long)((now - f->last_ns) / 1000000));
+		  (unsigned long long)((now - last) / 1000000));
 	sb_printf(b, "\"c_nxt\":%u,\"c_una\":%u,\"s_nxt\":%u,\"s_una\":%u,\"dseq\":%u,\"dts\":%u,"
 		  "\"last_error\":",
 		  f->st.c.nxt, f->st.c.una, f->st.s.nxt, f->st.s.una, f->s2c.seq_delta,

@@ -142,7 +142,8 @@ int main(int argc, char **argv)
 
 		timerfd_settime(tfd, 0, &its, NULL);
 	}
-	if (gw_init(&conf) || nfq_open_queue(conf.queue) || ctl_open(conf.sock_path))
+	if (gw_init(&conf) || nfq_open_queue(conf.queue) || ctl_open(conf.sock_path) ||
+	    fast_init(&conf))
 		goto out;
 	if (conf.install_rules) {
 		if (rules_install(&conf))
@@ -154,8 +155,9 @@ int main(int argc, char **argv)
 		log_warn("epoll_ctl");
 		goto out;
 	}
-	log_info("running: %d service(s), queue %d, control socket %s%s", conf.nservices, conf.queue,
-		 conf.sock_path, rules_in ? "" : ", packet filter rules not installed (-n)");
+	log_info("running: %d service(s), queue %d, control socket %s%s%s", conf.nservices, conf.queue,
+		 conf.sock_path, rules_in ? "" : ", packet filter rules not installed (-n)",
+		 fast_enabled() ? ", fast path on" : "");
 
 	for (;;) {
 		struct epoll_event evs[32];
@@ -204,6 +206,7 @@ int main(int argc, char **argv)
 	}
 out:
 	gw_shutdown_flows();
+	fast_fini();
 	if (rules_in)
 		rules_remove(&conf);
 	nfq_close_queue();

@@ -118,6 +118,13 @@ static int install_family(const struct tm_config *c, int family)
 
 	chain_names(c, pre, out, sizeof(pre));
 	sb_printf(&b, "*raw\n:%s - [0:0]\n:%s - [0:0]\n", pre, out);
+	if (c->fast_path) {
+		/* Translated by the fast path at tc ingress: untracked, not queued again. */
+		sb_printf(&b, "-A %s -m mark --mark 0x%x/0x%x -j CT --notrack\n", pre, c->fast_mark,
+			  c->fast_mark_mask);
+		sb_printf(&b, "-A %s -m mark --mark 0x%x/0x%x -j RETURN\n", pre, c->fast_mark,
+			  c->fast_mark_mask);
+	}
 	for (int i = 0; i < c->nservices; i++) {
 		const struct tm_service *s = &c->services[i];
 

@@ -158,6 +158,7 @@ void table_drop_tomb(struct flow *f, const struct tm_flow_key *k)
 
 void table_free_flow(struct flow *f)
 {
+	fast_forget(f);
 	while (f->tombs) {
 		struct fnode *n = f->tombs;
 

@@ -13,6 +13,8 @@
 
 #define TM_MAX_BACKENDS 16
 #define TM_MAX_SERVICES 64
+#define TM_FAST_MAX_IFS 32
+#define TM_FAST_DRAIN_SLACK (16u << 20) /* fast.c: how far an ACK may lead the model after take-back */
 #define TM_HOLD_MAX_PKTS 64
 #define TM_HOLD_MAX_BYTES (512 * 1024)
 
@@ -88,6 +90,11 @@ struct tm_config {
 	bool install_rules;	  /* raw-table chains managed by the daemon */
 	char rules_chain[32];
 	char sock_path[108];
+	/* eBPF fast path (fast.c) */
+	bool fast_path;
+	__u32 fast_mark, fast_mark_mask; /* skb->mark of packets it translated */
+	char fast_ifaces[TM_FAST_MAX_IFS][16];
+	int fast_nifaces;		  /* 0: every up Ethernet interface */
 	struct tm_service services[TM_MAX_SERVICES];
 	int nservices;
 	/* traffic analyzer (analyzer.c) */
@@ -157,7 +164,12 @@ void conf_defaults(struct tm_config *c);
 	X(analyzer_errors)                                                                    \
 	X(pkts_dropped_policy)                                                                \
 	X(ctl_requests)                                                                       \
-	X(ctl_errors)
+	X(ctl_errors)                                                                         \
+	X(fast_offloads)                                                                      \
+	X(fast_takebacks)                                                                     \
+	X(fast_offload_errors)                                                                \
+	X(fast_resync)                                                                        \
+	X(flows_offloaded)
 
 struct tm_counters {
 #define X(n) uint64_t n;
@@ -253,6 +265,9 @@ struct flow {
 	__u8 be_c_wscale;	    /* shift the current backend applies to the client's windows */
 	struct flow *lnext, *lprev; /* all flows, for listing and sweeping */
 	struct flow *hnext, *hprev; /* flows with a running handoff */
+	bool offloaded;		    /* in the fast path's map: the kernel translates it */
+	uint64_t fast_drain_until;  /* taken back: an ACK the model missed may still come */
+	uint64_t fast_retry_ns;	    /* offload failed (map full): not before then */
 	bool an_done;		    /* first request decided (or nothing to inspect) */
 	bool an_dropping;	    /* policy "drop": the client's data is discarded */
 	struct an_state *an;	    /* while the first request is inspected */
@@ -299,6 +314,21 @@ enum verdict gw_packet(struct pkt_ctx *x);
 void gw_tick(uint64_t now);
 /* Clean shutdown: reset spliced flows at both ends so nothing hangs (fail-open, see tcpmigd(8)). */
 void gw_shutdown_flows(void);
+
+/* ---- eBPF fast path (fast.c) ------------------------------------------------------------ */
+struct sbuf;
+struct fast_view {
+	uint64_t bytes_c2s, bytes_s2c, pkts_c2s, pkts_s2c;
+	uint64_t last_ns; /* CLOCK_MONOTONIC of the latest packet it translated */
+};
+int fast_init(const struct tm_config *c); /* nothing when fast-path is off */
+void fast_fini(void);
+bool fast_enabled(void);
+bool fast_offload(struct flow *f, uint64_t now); /* when the flow may go: established, decided */
+void fast_takeback(struct flow *f, uint64_t now); /* back into the slow path, state merged */
+void fast_forget(struct flow *f);		   /* the flow is going away */
+bool fast_peek(const struct flow *f, struct fast_view *v);
+void fast_stats(struct sbuf *b); /* "fast_<counter>":N, for each program counter */
 int gw_send_raw(const uint8_t *pkt, int len, int family);
 /* Translate @x in place for @f's direction and fix checksums; false if it could not. */
 bool gw_translate(struct flow *f, struct pkt_ctx *x, enum tm_dir dir);

@@ -75,7 +75,7 @@ cleanup() {
 		echo "# --- tcpmigd log (last 30 lines)"
 		tail -30 "$T/gw.log" | sed 's/^/# /'
 	fi
-	rm -rf "$T"
+	[[ -n ${KEEP_T:-} ]] || rm -rf "$T"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -96,9 +96,11 @@ nsx() { # nsx HOST cmd...   (HOST: gw, c1, s2, ...)
 }
 
 # gw_start CONFIG_TEXT [tcpmigd options]: start tcpmigd in the gateway, wait for its socket.
+# TCPMIG_FASTPATH=on|off adds "fast-path on|off" (tests/run.sh runs the gateway tests both ways).
 gw_start() {
 	local conf=$1
 	shift
+	[[ -n ${TCPMIG_FASTPATH:-} ]] && conf+=$'\n'"fast-path $TCPMIG_FASTPATH"
 	printf '%s\n' "$conf" >"$T/tcpmigd.conf"
 	ip netns exec "$LAB_GW_NS" "$TCPMIGD" -c "$T/tcpmigd.conf" -S "$CTL_SOCK" "$@" \
 		>>"$T/gw.log" 2>&1 &
