@@ -8,7 +8,18 @@
 
 #include "ctl.h"
 
-enum { COL_ID, COL_CLIENT, COL_SERVICE, COL_BACKEND, COL_STATE, COL_C2S, COL_S2C, COL_MIGR, NCOLS };
+enum {
+	COL_ID,
+	COL_CLIENT,
+	COL_SERVICE,
+	COL_BACKEND,
+	COL_STATE,
+	COL_PATH,
+	COL_C2S,
+	COL_S2C,
+	COL_MIGR,
+	NCOLS
+};
 
 static const struct {
 	const char *title, *key;
@@ -19,6 +30,8 @@ static const struct {
     [COL_SERVICE] = {"SERVICE", "service", false, false},
     [COL_BACKEND] = {"BACKEND", "backend", false, false},
     [COL_STATE] = {"STATE", "state", false, false},
+    /* "fast": offloaded to the eBPF fast path; "slow": NFQUEUE. */
+    [COL_PATH] = {"PATH", "path", false, false},
     [COL_C2S] = {"BYTES(c>s)", "bytes_c2s", true, true},
     [COL_S2C] = {"BYTES(s>c)", "bytes_s2c", true, true},
     [COL_MIGR] = {"MIGR", "migrations", true, false},

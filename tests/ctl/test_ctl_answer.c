@@ -152,24 +152,25 @@ int main(void)
 	render_is("flows", flows_print,
 		  "{\"ok\":true,\"flows\":[{\"id\":3,\"client\":\"10.0.0.9:40000\","
 		  "\"service\":\"10.0.0.1:80\",\"backend\":\"10.0.1.1:8080\",\"state\":"
-		  "\"established\",\"bytes_c2s\":1234567,\"bytes_s2c\":512,\"migrations\":1},"
+		  "\"established\",\"path\":\"fast\",\"bytes_c2s\":1234567,\"bytes_s2c\":512,"
+		  "\"migrations\":1},"
 		  "{\"id\":1234,\"client\":\"[2001:db8::9]:40001\",\"backend\":null,"
 		  "\"state\":\"new\",\"bytes_c2s\":0,\"bytes_s2c\":18446744073709551615,"
 		  "\"migrations\":0,\"extra\":[1]}]}",
-		  "  ID  CLIENT               SERVICE      BACKEND        STATE        BYTES(c>s)  "
-		  "BYTES(s>c)  MIGR\n"
-		  "   3  10.0.0.9:40000       10.0.0.1:80  10.0.1.1:8080  established        1.2M  "
-		  "       512     1\n"
-		  "1234  [2001:db8::9]:40001  -            -              new                   0  "
-		  "       16E     0\n");
+		  "  ID  CLIENT               SERVICE      BACKEND        STATE        PATH  "
+		  "BYTES(c>s)  BYTES(s>c)  MIGR\n"
+		  "   3  10.0.0.9:40000       10.0.0.1:80  10.0.1.1:8080  established  fast  "
+		  "      1.2M         512     1\n"
+		  "1234  [2001:db8::9]:40001  -            -              new          -     "
+		  "         0         16E     0\n");
 	render_is("no flows", flows_print, "{\"ok\":true,\"flows\":[]}",
-		  "ID  CLIENT  SERVICE  BACKEND  STATE  BYTES(c>s)  BYTES(s>c)  MIGR\n");
+		  "ID  CLIENT  SERVICE  BACKEND  STATE  PATH  BYTES(c>s)  BYTES(s>c)  MIGR\n");
 	render_is("flows with an escape", flows_print,
 		  "{\"ok\":true,\"flows\":[{\"id\":1,\"client\":\"\\u001b[2J\",\"service\":\"s\","
 		  "\"backend\":\"b\",\"state\":\"x\",\"bytes_c2s\":1,\"bytes_s2c\":2,"
 		  "\"migrations\":3}]}",
-		  "ID  CLIENT   SERVICE  BACKEND  STATE  BYTES(c>s)  BYTES(s>c)  MIGR\n"
-		  " 1  \\x1b[2J  s        b        x               1           2     3\n");
+		  "ID  CLIENT   SERVICE  BACKEND  STATE  PATH  BYTES(c>s)  BYTES(s>c)  MIGR\n"
+		  " 1  \\x1b[2J  s        b        x      -              1           2     3\n");
 	render_is("flows missing", flows_print, "{\"ok\":true}", NULL);
 	render_is("flows not an array", flows_print, "{\"ok\":true,\"flows\":{}}", NULL);
 	render_is("flow not an object", flows_print, "{\"ok\":true,\"flows\":[1]}", NULL);
@@ -179,6 +180,8 @@ int main(void)
 	render_is("fractional bytes", flows_print, "{\"ok\":true,\"flows\":[{\"bytes_c2s\":1.5}]}",
 		  NULL);
 	render_is("client as number", flows_print, "{\"ok\":true,\"flows\":[{\"client\":5}]}",
+		  NULL);
+	render_is("path as boolean", flows_print, "{\"ok\":true,\"flows\":[{\"path\":true}]}",
 		  NULL);
 
 	render_is("flow", flow_print,

@@ -104,10 +104,10 @@ Try 'tcpmigctl --help' for the commands."
 U_FLOW="Usage: tcpmigctl [-j] [-S SOCKET] [-t SECS] flow ID|CLIENT"
 U_MIGRATE="Usage: tcpmigctl [-j] [-S SOCKET] [-t SECS] migrate ID|CLIENT --to ADDR:PORT"
 
-FLOWS_TABLE="ID  CLIENT               SERVICE            BACKEND               STATE        BYTES(c>s)  BYTES(s>c)  MIGR
- 3  10.0.0.9:40000       10.0.0.1:80        10.0.1.1:8080         established        1.2M         512     1
- 4  10.0.0.10:40002      10.0.0.1:80        10.0.1.2:8080         closing            1.0M         10K     0
-17  [2001:db8::9]:40001  [2001:db8::1]:443  [2001:db8:1::2]:8443  established           0         16E    12"
+FLOWS_TABLE="ID  CLIENT               SERVICE            BACKEND               STATE        PATH  BYTES(c>s)  BYTES(s>c)  MIGR
+ 3  10.0.0.9:40000       10.0.0.1:80        10.0.1.1:8080         established  fast        1.2M         512     1
+ 4  10.0.0.10:40002      10.0.0.1:80        10.0.1.2:8080         closing      slow        1.0M         10K     0
+17  [2001:db8::9]:40001  [2001:db8::1]:443  [2001:db8:1::2]:8443  established  fast           0         16E    12"
 FLOW3="id: 3
 client: 10.0.0.9:40000
 service: 10.0.0.1:80
