@@ -49,6 +49,8 @@ struct tm_fast_side {
 	__u32 tsecr;   /* TSecr of the latest segment with timestamps */
 	__u32 win;     /* raw window field of the latest ACK segment */
 	__u32 seen;    /* TM_FAST_SEEN_* */
+	__u64 data_ns; /* bpf_ktime_get_ns() (CLOCK_MONOTONIC) of the latest segment with payload:
+			* which side spoke last, for the daemon's reply boundary (tcpmigd(8)) */
 };
 
 /* struct tm_fast_flow.flags, written by the daemon. */
@@ -62,6 +64,24 @@ struct tm_fast_flow {
 	__u8 pad[3];
 	__u32 flags;		/* TM_FAST_F_* */
 	struct tm_fast_side st; /* seeded by the daemon, then advanced by the program */
+};
+
+/*
+ * Value of tm_fast_meta, keyed by the flow's cookie: what a restarted daemon needs, beyond the two
+ * tm_fast_flows entries, to re-adopt an offloaded flow (tcpmigd(8), Fast path).  The program does
+ * not read it; it is in the object so that it is created and pinned with the others.
+ */
+struct tm_fast_meta {
+	struct tm_fast_key ckey;  /* client -> service, as in tm_fast_flows */
+	struct tm_addr be_addr;	  /* current backend */
+	__u16 be_port;
+	__u8 be_wscale;		  /* shifts the backend applies (struct flow in tcpmigd.h) */
+	__u8 be_c_wscale;
+	__u8 spliced;
+	__u8 pad[3];
+	__u64 migrations;
+	__u8 c_syn[12];		  /* struct tm_synopts of the client's SYN, opaque here */
+	__u8 s_syn[12];		  /* and of the first server's SYN-ACK */
 };
 
 /*

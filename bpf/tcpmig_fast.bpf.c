@@ -25,6 +25,15 @@ struct {
 	__type(value, struct tm_fast_flow);
 } tm_fast_flows SEC(".maps");
 
+/* For the daemon only (re-adoption after a restart), keyed by cookie. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, TM_FAST_FLOWS_MAX / 2);
+	__type(key, __u64);
+	__type(value, struct tm_fast_meta);
+} tm_fast_meta SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, TM_FAST_STAT_MAX);
@@ -88,6 +97,8 @@ static __always_inline void fast_observe(struct tm_fast_side *st, const struct f
 	__sync_fetch_and_add(&st->pkts, 1);
 	__sync_fetch_and_add(&st->bytes, fp->payload);
 	st->last_ns = bpf_ktime_get_coarse_ns();
+	if (fp->payload)
+		st->data_ns = bpf_ktime_get_ns();
 	side_advance(st, TM_FAST_SEEN_NXT, &st->nxt, s->seq + fp->payload);
 	if (fp->tcp_flags & TM_TCP_ACK) {
 		side_advance(st, TM_FAST_SEEN_ACK, &st->ack, s->ack);

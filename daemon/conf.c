@@ -20,6 +20,7 @@ void conf_defaults(struct tm_config *c)
 	c->quiesce_timeout_ms = 2000;
 	c->quiesce_settle_ms = 50;
 	c->fast_mark = c->fast_mark_mask = 0x10000000;
+	snprintf(c->fast_pin, sizeof(c->fast_pin), "/sys/fs/bpf/tcpmig");
 	c->handoff_timeout_ms = 3000;
 	c->syn_rto_ms = 200;
 	c->mss_clamp = 0;
@@ -299,6 +300,13 @@ static void parse_line(struct tm_config *c, struct parse *ps, char *line)
 			c->fast_path = false;
 		else
 			perr(ps, "expected 'on' or 'off', got", val);
+	} else if (!strcmp(k, "fast-path-pin")) {
+		if (!strcmp(val, "off"))
+			c->fast_pin[0] = '\0';
+		else if (val[0] != '/' || strlen(val) >= sizeof(c->fast_pin) - 32)
+			perr(ps, "expected an absolute directory (shorter than 168) or 'off', got", val);
+		else
+			snprintf(c->fast_pin, sizeof(c->fast_pin), "%s", val);
 	} else if (!strcmp(k, "fast-path-mark")) {
 		char *end;
 		unsigned long m = strtoul(val, &end, 0), mask = m;

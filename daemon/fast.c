@@ -13,9 +13,13 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <linux/magic.h>
 #include <net/if.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 #include <time.h>
 
 #include "fast.h"
@@ -27,9 +31,12 @@
 #define FAST_DRAIN_NS  (50ull * 1000000ull)
 
 _Static_assert(sizeof(struct tm_fast_key) == sizeof(struct tm_flow_key), "key layouts differ");
+_Static_assert(sizeof(((struct tm_fast_meta *)0)->c_syn) == sizeof(struct tm_synopts),
+	       "tm_fast_meta holds a struct tm_synopts");
 
 static struct tcpmig_fast *skel;
-static int flows_fd = -1, stats_fd = -1;
+static int flows_fd = -1, stats_fd = -1, meta_fd = -1;
+static bool pinned; /* maps pinned in bpffs: offloaded flows outlive the daemon */
 static int ifs[TM_FAST_MAX_IFS];
 static int nifs;
 
@@ -113,6 +120,122 @@ static void detach(int ifindex)
 	bpf_tc_detach(&hook, &opts);
 }
 
+/* Pin the maps under fast-path-pin (reused when a former daemon left them): only on a bpffs. */
+static bool pin_setup(const struct tm_config *c)
+{
+	struct bpf_map *maps[] = { skel->maps.tm_fast_flows, skel->maps.tm_fast_stats,
+				   skel->maps.tm_fast_meta };
+	struct statfs sf;
+	char path[300];
+
+	if (!c->fast_pin[0])
+		return false;
+	mkdir(c->fast_pin, 0700);
+	if (statfs(c->fast_pin, &sf) || sf.f_type != BPF_FS_MAGIC) {
+		log_warnx("fast path: %s is not on a bpf file system: maps not pinned, offloaded flows "
+			  "will not survive a restart",
+			  c->fast_pin);
+		return false;
+	}
+	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", c->fast_pin, bpf_map__name(maps[i]));
+		bpf_map__set_pin_path(maps[i], path);
+	}
+	return true;
+}
+
+static void keys(const struct flow *f, struct tm_fast_key *c2s, struct tm_fast_key *s2c);
+static void meta_key_del(__u64 cookie);
+
+/* One flow a former daemon left offloaded: back into the table, still offloaded. */
+static bool readopt_one(__u64 cookie, uint64_t now)
+{
+	struct tm_fast_meta m;
+	struct tm_fast_flow vc, vs;
+	struct tm_fast_key ks;
+	struct tm_flow_key ck;
+	struct tm_endpoint_cfg be = { 0 };
+	const struct tm_service *svc;
+	struct flow *f;
+
+	if (bpf_map_lookup_elem(meta_fd, &cookie, &m))
+		return false;
+	memcpy(&ck, &m.ckey, sizeof(ck));
+	be.family = ck.family;
+	be.addr = m.be_addr;
+	be.port = m.be_port;
+	memset(&ks, 0, sizeof(ks));
+	ks.family = ck.family;
+	ks.saddr = m.be_addr;
+	ks.sport = m.be_port;
+	ks.daddr = ck.saddr;
+	ks.dport = ck.sport;
+	svc = gw_find_service(&ck);
+	if (!svc || !svc_has_backend(svc, &be) || bpf_map_lookup_elem(flows_fd, &m.ckey, &vc) ||
+	    bpf_map_lookup_elem(flows_fd, &ks, &vs) || table_lookup(&ck))
+		goto drop;
+	f = table_new_flow(svc, &ck, &be);
+	if (!f)
+		goto drop;
+	table_reserve_id(cookie);
+	f->id = cookie;
+	f->st.state = TM_ST_ESTABLISHED;
+	memcpy(&f->st.c.syn, m.c_syn, sizeof(f->st.c.syn));
+	memcpy(&f->st.s.syn, m.s_syn, sizeof(f->st.s.syn));
+	f->st.c.syn_seen = f->st.s.syn_seen = 1;
+	f->st.c.nxt = vc.st.nxt;
+	f->st.c.tsval = vc.st.tsval;
+	f->st.c.tsecr = vc.st.tsecr;
+	f->st.c.win = vc.st.win;
+	f->st.c.ts_seen = (vc.st.seen & TM_FAST_SEEN_TS) != 0;
+	f->st.s.nxt = vs.st.nxt;
+	f->st.s.tsval = vs.st.tsval;
+	f->st.s.tsecr = vs.st.tsecr;
+	f->st.s.win = vs.st.win;
+	f->st.s.ts_seen = (vs.st.seen & TM_FAST_SEEN_TS) != 0;
+	f->st.c.una = vs.st.ack;
+	f->st.s.una = vc.st.ack;
+	f->c2s = vc.x;
+	f->s2c = vs.x;
+	f->spliced = m.spliced;
+	f->be_wscale = m.be_wscale;
+	f->be_c_wscale = m.be_c_wscale;
+	f->migrations = m.migrations;
+	f->an_done = true;
+	f->offloaded = true;
+	f->fast_cookie = cookie;
+	f->last_ns = now;
+	g_cnt.flows_offloaded++;
+	return true;
+drop:
+	bpf_map_delete_elem(flows_fd, &m.ckey);
+	bpf_map_delete_elem(flows_fd, &ks);
+	meta_key_del(cookie);
+	return false;
+}
+
+static void readopt(void)
+{
+	__u32 cap = bpf_map__max_entries(skel->maps.tm_fast_meta);
+	__u64 *cookies = calloc(cap ? cap : 1, sizeof(*cookies)), key, *prev = NULL;
+	uint64_t now = now_ns();
+	unsigned n = 0, ok = 0;
+
+	if (!cookies)
+		return;
+	while (n < cap && bpf_map_get_next_key(meta_fd, prev, &key) == 0) {
+		cookies[n++] = key;
+		prev = &cookies[n - 1];
+	}
+	for (unsigned i = 0; i < n; i++)
+		ok += readopt_one(cookies[i], now);
+	free(cookies);
+	g_cnt.fast_readopted += ok;
+	if (n)
+		log_info("fast path: re-adopted %u offloaded flow(s) a former tcpmigd left%s", ok,
+			 ok < n ? " (some could not be: dropped)" : "");
+}
+
 int fast_init(const struct tm_config *c)
 {
 	__u32 cap = c->max_flows > (1u << 21) ? (1u << 22) : 2 * c->max_flows;
@@ -127,19 +250,23 @@ int fast_init(const struct tm_config *c)
 		return -1;
 	}
 	bpf_map__set_max_entries(skel->maps.tm_fast_flows, cap);
+	bpf_map__set_max_entries(skel->maps.tm_fast_meta, cap / 2);
 	skel->rodata->tm_fast_mark_value = c->fast_mark;
 	skel->rodata->tm_fast_mark_mask = c->fast_mark_mask;
+	pinned = pin_setup(c);
 	err = tcpmig_fast__load(skel);
 	if (err) {
-		log_warnx("fast path: the kernel refused tcpmig_fast (%s); 'fast-path off' runs "
+		log_warnx("fast path: the kernel refused tcpmig_fast (%s)%s; 'fast-path off' runs "
 			  "the slow path only",
-			  strerror(-err));
+			  strerror(-err),
+			  pinned ? " (maps pinned by another version or size in fast-path-pin?)" : "");
 		tcpmig_fast__destroy(skel);
 		skel = NULL;
 		return -1;
 	}
 	flows_fd = bpf_map__fd(skel->maps.tm_fast_flows);
 	stats_fd = bpf_map__fd(skel->maps.tm_fast_stats);
+	meta_fd = bpf_map__fd(skel->maps.tm_fast_meta);
 	nifs = 0;
 	for (int i = 0; i < c->fast_nifaces; i++) {
 		int idx = (int)if_nametoindex(c->fast_ifaces[i]);
@@ -155,22 +282,34 @@ int fast_init(const struct tm_config *c)
 	for (int i = 0; i < nifs; i++)
 		if (attach(ifs[i]))
 			goto fail;
+	if (pinned)
+		readopt();
 	return 0;
 fail:
 	fast_fini();
 	return -1;
 }
 
+bool fast_keeps_flows(void)
+{
+	return skel && pinned && g_cnt.flows_offloaded > 0;
+}
+
 void fast_fini(void)
 {
 	if (!skel)
 		return;
-	for (int i = 0; i < nifs; i++)
-		detach(ifs[i]);
+	if (fast_keeps_flows())
+		log_info("fast path: %llu offloaded flow(s) left to the kernel (maps pinned, program "
+			 "attached); a restarted tcpmigd re-adopts them",
+			 (unsigned long long)g_cnt.flows_offloaded);
+	else
+		for (int i = 0; i < nifs; i++)
+			detach(ifs[i]);
 	nifs = 0;
 	tcpmig_fast__destroy(skel);
 	skel = NULL;
-	flows_fd = stats_fd = -1;
+	flows_fd = stats_fd = meta_fd = -1;
 }
 
 static uint64_t coarse_ns(void)
@@ -230,10 +369,31 @@ bool fast_offload(struct flow *f, uint64_t now)
 		f->fast_retry_ns = now + 1000000000ull;
 		return false;
 	}
+	if (pinned) {
+		struct tm_fast_meta m = { 0 };
+
+		m.ckey = kc;
+		m.be_addr = f->backend.addr;
+		m.be_port = f->backend.port;
+		m.be_wscale = f->be_wscale;
+		m.be_c_wscale = f->be_c_wscale;
+		m.spliced = f->spliced;
+		m.migrations = f->migrations;
+		memcpy(m.c_syn, &f->st.c.syn, sizeof(m.c_syn));
+		memcpy(m.s_syn, &f->st.s.syn, sizeof(m.s_syn));
+		f->fast_cookie = f->id;
+		bpf_map_update_elem(meta_fd, &f->fast_cookie, &m, BPF_ANY);
+	}
 	f->offloaded = true;
 	g_cnt.fast_offloads++;
 	g_cnt.flows_offloaded++;
 	return true;
+}
+
+static void meta_key_del(__u64 cookie)
+{
+	if (meta_fd >= 0)
+		bpf_map_delete_elem(meta_fd, &cookie);
 }
 
 static void merge_seq(__u32 *field, __u32 v)
@@ -281,6 +441,10 @@ void fast_takeback(struct flow *f, uint64_t now)
 	hs = lookup(&ks, &vs);
 	bpf_map_delete_elem(flows_fd, &kc);
 	bpf_map_delete_elem(flows_fd, &ks);
+	meta_key_del(f->fast_cookie);
+	/* Who spoke last while the kernel had the flow: the reply boundary (handoff.c). */
+	if (hc && hs && (vc.st.data_ns || vs.st.data_ns))
+		f->awaiting_reply = vc.st.data_ns > vs.st.data_ns;
 	/* Sequence ends first, then the acknowledgments that may only reach up to them. */
 	if (hc)
 		merge_side(&f->st.c, &f->st.s, &vc.st, false);
@@ -300,11 +464,12 @@ void fast_forget(struct flow *f)
 {
 	struct tm_fast_key kc, ks;
 
-	if (!f->offloaded)
-		return;
+	if (!f->offloaded || !skel)
+		return; /* after fast_fini(): entries left to the kernel on purpose */
 	keys(f, &kc, &ks);
 	bpf_map_delete_elem(flows_fd, &kc);
 	bpf_map_delete_elem(flows_fd, &ks);
+	meta_key_del(f->fast_cookie);
 	f->offloaded = false;
 	g_cnt.flows_offloaded--;
 }

@@ -320,7 +320,15 @@ static enum verdict backend_packet(struct flow *f, struct pkt_ctx *x)
 	return mangled ? V_ACCEPT_MANGLED : V_ACCEPT;
 }
 
-static const struct tm_service *find_service(const struct tm_flow_key *k)
+bool svc_has_backend(const struct tm_service *svc, const struct tm_endpoint_cfg *ep)
+{
+	for (int i = 0; i < svc->nbackends; i++)
+		if (ep_eq(&svc->backends[i], ep))
+			return true;
+	return false;
+}
+
+const struct tm_service *gw_find_service(const struct tm_flow_key *k)
 {
 	for (int i = 0; i < g_conf->nservices; i++) {
 		const struct tm_service *s = &g_conf->services[i];
@@ -426,7 +434,7 @@ enum verdict gw_packet(struct pkt_ctx *x)
 		const struct tm_service *svc;
 
 		if ((x->p.tcp->flags & (TM_TCP_SYN | TM_TCP_ACK | TM_TCP_RST)) == TM_TCP_SYN &&
-		    (svc = find_service(&k)) && (f = new_flow(svc, &k))) {
+		    (svc = gw_find_service(&k)) && (f = new_flow(svc, &k))) {
 			f->last_ns = now_ns();
 			g_cnt.pkts_c2s++;
 			return client_packet(f, x);
@@ -532,6 +540,8 @@ void gw_shutdown_flows(void)
 			hs_abort(f, "daemon-stopping");
 		if (!f->spliced || f->st.state == TM_ST_CLOSED)
 			continue;
+		if (f->offloaded && fast_keeps_flows())
+			continue; /* the kernel goes on translating it; the next daemon re-adopts it */
 		/* Without the daemon this flow cannot be translated: end it now rather than let it hang. */
 		ep.addr = f->backend.addr;
 		ep.port = f->backend.port;

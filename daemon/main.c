@@ -206,6 +206,8 @@ int main(int argc, char **argv)
 	}
 out:
 	gw_shutdown_flows();
+	if (fast_keeps_flows())
+		rules_in = false; /* their FIN/RST still need the queue rules (bypass while down) */
 	fast_fini();
 	if (rules_in)
 		rules_remove(&conf);

@@ -185,6 +185,12 @@ void table_free_flow(struct flow *f)
 	g_cnt.flows_active = nflows;
 }
 
+void table_reserve_id(uint64_t id)
+{
+	if (id >= next_id)
+		next_id = id + 1;
+}
+
 struct flow *table_first(void)
 {
 	return all_head;

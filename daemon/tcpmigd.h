@@ -95,6 +95,7 @@ struct tm_config {
 	__u32 fast_mark, fast_mark_mask; /* skb->mark of packets it translated */
 	char fast_ifaces[TM_FAST_MAX_IFS][16];
 	int fast_nifaces;		  /* 0: every up Ethernet interface */
+	char fast_pin[200];		  /* bpffs directory for the maps, "" = no pinning */
 	struct tm_service services[TM_MAX_SERVICES];
 	int nservices;
 	/* traffic analyzer (analyzer.c) */
@@ -169,6 +170,7 @@ void conf_defaults(struct tm_config *c);
 	X(fast_takebacks)                                                                     \
 	X(fast_offload_errors)                                                                \
 	X(fast_resync)                                                                        \
+	X(fast_readopted)                                                                     \
 	X(flows_offloaded)
 
 struct tm_counters {
@@ -268,6 +270,7 @@ struct flow {
 	bool offloaded;		    /* in the fast path's map: the kernel translates it */
 	uint64_t fast_drain_until;  /* taken back: an ACK the model missed may still come */
 	uint64_t fast_retry_ns;	    /* offload failed (map full): not before then */
+	__u64 fast_cookie;	    /* key of its tm_fast_meta entry (its id when offloaded) */
 	bool an_done;		    /* first request decided (or nothing to inspect) */
 	bool an_dropping;	    /* policy "drop": the client's data is discarded */
 	struct an_state *an;	    /* while the first request is inspected */
@@ -314,6 +317,9 @@ enum verdict gw_packet(struct pkt_ctx *x);
 void gw_tick(uint64_t now);
 /* Clean shutdown: reset spliced flows at both ends so nothing hangs (fail-open, see tcpmigd(8)). */
 void gw_shutdown_flows(void);
+const struct tm_service *gw_find_service(const struct tm_flow_key *k);
+bool svc_has_backend(const struct tm_service *svc, const struct tm_endpoint_cfg *ep);
+void table_reserve_id(uint64_t id); /* later flows get larger ids */
 
 /* ---- eBPF fast path (fast.c) ------------------------------------------------------------ */
 struct sbuf;
@@ -322,7 +328,8 @@ struct fast_view {
 	uint64_t last_ns; /* CLOCK_MONOTONIC of the latest packet it translated */
 };
 int fast_init(const struct tm_config *c); /* nothing when fast-path is off */
-void fast_fini(void);
+void fast_fini(void);			  /* detaches, unless fast_keeps_flows() */
+bool fast_keeps_flows(void);		  /* pinned maps hold offloaded flows: leave them be */
 bool fast_enabled(void);
 bool fast_offload(struct flow *f, uint64_t now); /* when the flow may go: established, decided */
 void fast_takeback(struct flow *f, uint64_t now); /* back into the slow path, state merged */

@@ -71,6 +71,7 @@ cleanup() {
 	for p in "${_bg_pids[@]}"; do kill "$p" 2>/dev/null; done
 	gw_stop >/dev/null 2>&1
 	"$LAB" down --prefix "$P" >/dev/null 2>&1
+	umount "$T/bpffs" 2>/dev/null # t_fast pins fast path maps there
 	if [[ $tap_fail -gt 0 || $rc -ne 0 ]] && [[ -f $T/gw.log ]]; then
 		echo "# --- tcpmigd log (last 30 lines)"
 		tail -30 "$T/gw.log" | sed 's/^/# /'

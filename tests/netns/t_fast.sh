@@ -108,6 +108,61 @@ xt=$(($(stat_of fast_translated) - xt0))
 diag "dl: slow path saw $pin packets, the kernel translated $xt"
 check "dl: the kernel translated most packets (slow path $pin < kernel $xt / 4)" test $((pin * 4)) -lt "$xt"
 
+# --- daemon restarts: kill -9 and a clean stop while a migrated flow is offloaded --------------
+# Maps pinned in a bpffs of this test's own (the gateway's /sys/fs/bpf, under ip netns exec, is a
+# fresh sysfs, not a bpffs): the download must go on while no daemon runs, and each new daemon
+# re-adopts the flow, which can then be handed back to server 1 and finishes byte-exact.
+mkdir -p "$T/bpffs"
+mount -t bpf bpf "$T/bpffs" || { echo "Bail out! cannot mount a bpffs"; exit 1; }
+restart() { # restart LOGNAME: start a new daemon on the same config
+	mv "$T/gw.log" "$T/gw.$1.log"
+	rm -f "$CTL_SOCK"
+	gw_start "$CONF"
+}
+CONF="service $S1:11112
+	backend $S1:11112
+	backend $S2:11112
+fast-path on
+fast-path-pin $T/bpffs/tcpmig"
+gw_stop
+gw_start "$CONF"
+check "pin: the maps are pinned" test -e "$T/bpffs/tcpmig/tm_fast_flows"
+nsx c1 timeout 60 python3 "$ROOT/tests/tools/paced.py" recv "$S1" 11112 "$T/rs.bin" 20M >"$T/rs.out" 2>&1 &
+cl=$!
+port=$(client_port c1 11112)
+ref="$C1:$port"
+sleep 0.4
+check "pin: migrate s1->s2 exits 0" mig "$ref" "$S2:11112"
+check "pin: offloaded" wait_path "$ref" fast
+kill -KILL "$GW_PID"
+wait "$GW_PID" 2>/dev/null
+GW_PID=
+b0=$(stat -c %s "$T/rs.bin")
+sleep 1
+b1=$(stat -c %s "$T/rs.bin")
+check "pin: with tcpmigd killed (-9) the migrated flow goes on ($((b1 - b0)) bytes in 1 s)" test $((b1 - b0)) -gt 5000000
+restart kill
+check "pin: the restarted daemon re-adopted the flow" grep -q "re-adopted 1 offloaded flow" "$T/gw.log"
+is "pin: ... it shows on server 2, offloaded" \
+	"$(jget "$(ctl -j flow "$ref")" "d['flow']['backend'] + ' ' + d['flow']['path']")" "$S2:11112 fast"
+gw_stop
+check "pin: a clean stop leaves the offloaded flow to the kernel" \
+	grep -q "left to the kernel" "$T/gw.log"
+b0=$(stat -c %s "$T/rs.bin")
+sleep 1
+b1=$(stat -c %s "$T/rs.bin")
+check "pin: with tcpmigd stopped (SIGTERM) the flow goes on ($((b1 - b0)) bytes in 1 s)" test $((b1 - b0)) -gt 5000000
+restart term
+check "pin: re-adopted again" grep -q "re-adopted 1 offloaded flow" "$T/gw.log"
+check "pin: the re-adopted flow is handed back to server 1" mig "$ref" "$S1:11112"
+wait $cl
+is "pin: the client read to a clean EOF (exit 0)" "$?" 0
+diag "$(cat "$T/rs.out")"
+python3 "$ROOT/tests/tools/stream.py" check "$T/rs.bin" server1 server2 server1 --last-len "$SOURCE" \
+	>"$T/rcheck.out" 2>&1
+is "pin: bytes are exactly prefixes of server1, server2 and all of server1" "$?" 0
+sed 's/^/# /' "$T/rcheck.out"
+
 # --- counters, clean stop -------------------------------------------------------------------
 is "no offload errors" "$(stat_of fast_offload_errors)" 0
 is "no malformed or failed rewrites in the kernel" "$(stat_of fast_rewrite_failed_drop)" 0
