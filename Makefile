@@ -28,6 +28,7 @@ include mk/tests.mk
 -include mk/ctl.mk
 -include mk/tools.mk
 -include mk/bpf.mk
+-include mk/bench.mk
 
 all: lib tests $(EXTRA_ALL)
 
