@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Bulk throughput helper for bench/run.sh.
 
-server: bulk.py serve ADDR PORT          sink: reads each connection to EOF, prints bytes and Gbit/s
+server: bulk.py serve ADDR PORT          sink: reads each connection to EOF (a thread each, so
+                                         parallel streams run in parallel), prints bytes and Gbit/s
 client: bulk.py send ADDR PORT BYTES [--wait-file F] [--secs S]
         connects, optionally waits until file F exists (so the flow can be migrated while idle),
         then sends BYTES (or for S seconds) and prints "bytes seconds gbit".
@@ -9,9 +10,26 @@ client: bulk.py send ADDR PORT BYTES [--wait-file F] [--secs S]
 import os
 import socket
 import sys
+import threading
 import time
 
 CHUNK = b"\0" * (1 << 20)
+OUT_LOCK = threading.Lock()  # one whole line per connection: print() from threads can interleave
+
+
+def drain(c):
+    n = 0
+    t0 = time.monotonic()
+    while True:
+        b = c.recv(1 << 20)
+        if not b:
+            break
+        n += len(b)
+    dt = time.monotonic() - t0
+    with OUT_LOCK:
+        sys.stdout.write("%d %.3f %.3f\n" % (n, dt, n * 8 / dt / 1e9 if dt else 0))
+        sys.stdout.flush()
+    c.close()
 
 
 def serve(addr, port):
@@ -22,16 +40,7 @@ def serve(addr, port):
     s.listen(64)
     while True:
         c, _ = s.accept()
-        n = 0
-        t0 = time.monotonic()
-        while True:
-            b = c.recv(1 << 20)
-            if not b:
-                break
-            n += len(b)
-        dt = time.monotonic() - t0
-        print("%d %.3f %.3f" % (n, dt, n * 8 / dt / 1e9 if dt else 0), flush=True)
-        c.close()
+        threading.Thread(target=drain, args=(c,), daemon=True).start()
 
 
 def send(addr, port, nbytes, wait_file=None, secs=None):
