@@ -86,10 +86,11 @@ struct tm_fast_meta {
 
 /*
  * Per-CPU counters in tm_fast_stats, one slot each: what happened to every packet the program
- * saw.  Anything but TM_FAST_XLATED (and TM_FAST_DROP_REWRITE, which cannot happen) leaves the
- * packet untouched and passes it (TC_ACT_OK) to the stack, where the slow path (NFQUEUE)
- * decides.  The checks run in this order, so a packet counts once, under the first reason that
- * applies; SYN/FIN/RST, PAUSED, BAD_OPT and BAD_ENTRY are only counted for offloaded flows.
+ * saw.  Anything but TM_FAST_XLATED, TM_FAST_DROP_BAD_ACK (and TM_FAST_DROP_REWRITE, which
+ * cannot happen) leaves the packet untouched and passes it (TC_ACT_OK) to the stack, where the slow path (NFQUEUE)
+ * decides.  The checks run in this order (DROP_BAD_ACK right after BAD_OPT), so a packet counts
+ * once, under the first reason that applies; SYN/FIN/RST, PAUSED, BAD_ENTRY, DROP_BAD_ACK and BAD_OPT
+ * are only counted for offloaded flows.
  */
 enum tm_fast_stat {
 	TM_FAST_XLATED = 0,	/* translated in the kernel */
@@ -109,6 +110,8 @@ enum tm_fast_stat {
 	TM_FAST_PUNT_BAD_OPT,	/* malformed TCP options */
 	TM_FAST_PUNT_BAD_ENTRY, /* map value unusable: family differs from the packet, bad dir */
 	TM_FAST_DROP_REWRITE,	/* a helper failed after the rewrite began: dropped */
+	TM_FAST_DROP_BAD_ACK,	/* acknowledges data the peer never sent: dropped, as the slow path
+				 * does (checked right after BAD_OPT; appended: pinned layout) */
 	TM_FAST_STAT_MAX
 };
 
@@ -134,6 +137,7 @@ static inline const char *tm_fast_stat_name(int i)
 	    [TM_FAST_PUNT_BAD_OPT] = "bad-options",
 	    [TM_FAST_PUNT_BAD_ENTRY] = "bad-entry",
 	    [TM_FAST_DROP_REWRITE] = "rewrite-failed-drop",
+	    [TM_FAST_DROP_BAD_ACK] = "implausible-ack-drop",
 	};
 
 	return i >= 0 && i < TM_FAST_STAT_MAX && names[i] ? names[i] : "?";

@@ -111,6 +111,38 @@ static __always_inline void fast_observe(struct tm_fast_side *st, const struct f
 }
 
 /*
+ * The slow path's "acknowledges data the peer never sent" check (tcpmigd(8), SECURITY), with the
+ * slow path's answer: counted and dropped.  Punting instead would hand the daemon a flow whose
+ * model is stale and whose take-back opens the drain window (fast.c).  The peer
+ * direction's entry is keyed by the reverse of this packet's translated tuple, and its nxt is, in
+ * the client's view, the end of what the gateway forwarded the other way.  A client->server ack
+ * is in the client's view before translation, a server->client one after (ack_delta).  No peer
+ * entry (a take-back deleting the pair) means no opinion: the daemon's own check then applies.
+ * The peer's nxt moves before its segment leaves this hook, so a real ACK can never lead it.
+ */
+static __always_inline int fast_ack_implausible(const struct tm_fast_flow *f,
+						const struct tm_fast_key *key,
+						const struct tm_tcphdr *th)
+{
+	struct tm_fast_key rk = {};
+	struct tm_fast_flow *peer;
+	__u32 ack;
+
+	rk.family = key->family;
+	rk.daddr = (f->x.flags & TM_XL_SADDR) ? f->x.saddr : key->saddr;
+	rk.saddr = (f->x.flags & TM_XL_DADDR) ? f->x.daddr : key->daddr;
+	rk.dport = (f->x.flags & TM_XL_SPORT) ? f->x.sport : key->sport;
+	rk.sport = (f->x.flags & TM_XL_DPORT) ? f->x.dport : key->dport;
+	peer = bpf_map_lookup_elem(&tm_fast_flows, &rk);
+	if (!peer || !(peer->st.seen & TM_FAST_SEEN_NXT))
+		return 0;
+	ack = bpf_ntohl(th->ack);
+	if (f->dir == TM_FAST_DIR_S2C)
+		ack += f->x.ack_delta;
+	return tm_seq_gt(ack, *(volatile __u32 *)&peer->st.nxt);
+}
+
+/*
  * Checksums, the kernel way: the helpers know skb->ip_summed.  The IPv4 header checksum takes the
  * address diff.  The TCP checksum takes it as a pseudo-header change (BPF_F_PSEUDO_HDR: folded
  * into a CHECKSUM_PARTIAL field, skb->csum kept right for CHECKSUM_COMPLETE) and the TCP header
@@ -244,6 +276,9 @@ static __always_inline int fast_handle(struct __sk_buff *skb)
 	if (r)
 		return r;
 	th = (struct tm_tcphdr *)tcp;
+	/* After the option parse, as in the slow path: a malformed packet counts as malformed. */
+	if ((fp.tcp_flags & TM_TCP_ACK) && fast_ack_implausible(f, &key, th))
+		return TM_FAST_DROP_BAD_ACK;
 	fast_seg_read(&seg, th);
 	if (tm_xlate_rewrite_opts(&f->x, l3, tcp, end, &d))
 		return TM_FAST_DROP_REWRITE; /* only after another header's parse: cannot happen */
@@ -277,5 +312,5 @@ int tcpmig_fast(struct __sk_buff *skb)
 	int r = fast_handle(skb);
 
 	stat_inc((__u32)r);
-	return r == TM_FAST_DROP_REWRITE ? TC_ACT_SHOT : TC_ACT_OK;
+	return r == TM_FAST_DROP_REWRITE || r == TM_FAST_DROP_BAD_ACK ? TC_ACT_SHOT : TC_ACT_OK;
 }

@@ -481,6 +481,10 @@ bool fast_peek(const struct flow *f, struct fast_view *v)
 	uint64_t skew = now_ns() - coarse_ns(); /* CLOCK_MONOTONIC vs its coarse reading */
 
 	memset(v, 0, sizeof(*v));
+	v->c_nxt = f->st.c.nxt;
+	v->c_una = f->st.c.una;
+	v->s_nxt = f->st.s.nxt;
+	v->s_una = f->st.s.una;
 	if (!f->offloaded)
 		return false;
 	keys(f, &kc, &ks);
@@ -488,12 +492,20 @@ bool fast_peek(const struct flow *f, struct fast_view *v)
 		v->bytes_c2s = vc.st.bytes;
 		v->pkts_c2s = vc.st.pkts;
 		v->last_ns = vc.st.last_ns + skew;
+		if (vc.st.seen & TM_FAST_SEEN_NXT)
+			merge_seq(&v->c_nxt, vc.st.nxt);
+		if (vc.st.seen & TM_FAST_SEEN_ACK)
+			merge_seq(&v->s_una, vc.st.ack);
 	}
 	if (lookup(&ks, &vs)) {
 		v->bytes_s2c = vs.st.bytes;
 		v->pkts_s2c = vs.st.pkts;
 		if (vs.st.last_ns + skew > v->last_ns)
 			v->last_ns = vs.st.last_ns + skew;
+		if (vs.st.seen & TM_FAST_SEEN_NXT)
+			merge_seq(&v->s_nxt, vs.st.nxt);
+		if (vs.st.seen & TM_FAST_SEEN_ACK)
+			merge_seq(&v->c_una, vs.st.ack);
 	}
 	return true;
 }

@@ -450,9 +450,11 @@ enum verdict gw_packet(struct pkt_ctx *x)
 		enum verdict v;
 		uint64_t now = f->last_ns;
 
-		/* Control segments are the slow path's even for an offloaded flow (the program
-		 * punts them): take the flow back first, so the model is current. */
-		if (f->offloaded && (x->p.tcp->flags & (TM_TCP_SYN | TM_TCP_FIN | TM_TCP_RST)))
+		/* A packet of an offloaded flow here is one the program punted: a control segment
+		 * (SYN, FIN, RST: the slow path's even for offloaded flows) or one it cannot handle
+		 * (IPv6 extension headers, fragments, an interface it is not attached to).  Take the
+		 * flow back first, so the model is current; it is offloaded again below. */
+		if (f->offloaded)
 			fast_takeback(f, now);
 		if (n->kind == FN_CLIENT) {
 			g_cnt.pkts_c2s++;

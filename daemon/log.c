@@ -147,7 +147,8 @@ void json_flow(struct sbuf *b, const struct flow *f)
 	struct tm_endpoint_cfg c = { .family = f->ckey.family, .addr = f->ckey.saddr, .port = f->ckey.sport };
 	struct fast_view fv;
 
-	/* An offloaded flow's packets since the offload are counted in the kernel. */
+	/* An offloaded flow's packets since the offload are counted in the kernel, and its
+	 * sequence ends moved there. */
 	fast_peek(f, &fv);
 	if (fv.last_ns > last && fv.last_ns <= now)
 		last = fv.last_ns;
@@ -173,7 +174,7 @@ void json_flow(struct sbuf *b, const struct flow *f)
 		  (unsigned long long)((now - last) / 1000000));
 	sb_printf(b, "\"c_nxt\":%u,\"c_una\":%u,\"s_nxt\":%u,\"s_una\":%u,\"dseq\":%u,\"dts\":%u,"
 		  "\"last_error\":",
-		  f->st.c.nxt, f->st.c.una, f->st.s.nxt, f->st.s.una, f->s2c.seq_delta,
+		  fv.c_nxt, fv.c_una, fv.s_nxt, fv.s_una, f->s2c.seq_delta,
 		  f->s2c.tsval_delta);
 	sb_json_str(b, f->last_error);
 	sb_printf(b, "}");

@@ -326,6 +326,9 @@ struct sbuf;
 struct fast_view {
 	uint64_t bytes_c2s, bytes_s2c, pkts_c2s, pkts_s2c;
 	uint64_t last_ns; /* CLOCK_MONOTONIC of the latest packet it translated */
+	/* The model's sequence ends moved on by what the kernel saw (serial max): c_nxt, c_una,
+	 * s_nxt, s_una as struct tm_side has them, for tcpmigctl flow. */
+	uint32_t c_nxt, c_una, s_nxt, s_una;
 };
 int fast_init(const struct tm_config *c); /* nothing when fast-path is off */
 void fast_fini(void);			  /* detaches, unless fast_keeps_flows() */

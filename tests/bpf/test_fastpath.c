@@ -1,6 +1,7 @@
 /* BPF_PROG_TEST_RUN tests of the tc fast path (bpf/tcpmig_fast.bpf.c): output byte-exact with
  * userspace tm_xlate_apply() for every option layout, both directions and families; punt reasons
- * and their counters; per-flow state in the client's view; a seeded property loop. */
+ * and their counters; implausible ACKs dropped; per-flow state in the client's view; a seeded
+ * property loop. */
 #include "fast_util.h"
 
 #define PROP_ITERATIONS 4000
@@ -393,6 +394,104 @@ static void punts(void)
 	check_punt("in-band VLAN tag", in, len, TM_FAST_PUNT_NOT_IP);
 }
 
+/* A dropped packet: TC_ACT_SHOT, counted under @reason. */
+static void check_drop_spec(const char *name, const struct spec *s, int reason)
+{
+	static struct frame inf;
+	static struct result r;
+	__u64 before[TM_FAST_STAT_MAX];
+	size_t len = build(s, inf.b);
+	int got;
+
+	stats_read(before);
+	run(inf.b, len, &r);
+	ok(r.err == 0 && r.retval == TC_ACT_SHOT, "%s: TC_ACT_SHOT (got %u)", name, r.retval);
+	ok(stats_one(before, reason, &got), "%s: counted as %s (got %s)", name, stat_name(reason),
+	   stat_name(got));
+}
+
+/*
+ * Acknowledging data the peer never sent: with both directions offloaded, an ACK beyond the
+ * other entry's nxt (in the client's view) is dropped; up to it, translated; without the other
+ * entry, translated (no opinion).
+ */
+static void implausible(int family)
+{
+	const char *f = family == TM_AF_INET ? "v4" : "v6";
+	struct tm_xlate c2s, s2c;
+	struct tm_fast_side seed_c, seed_s;
+	struct tm_fast_flow v;
+	struct spec c, b, o;
+	char name[96];
+
+	spec_init(&c, family);
+	c2s_xlate(&c2s, family);
+	b = c;
+	memcpy(b.saddr, c2s.daddr.w, 16);
+	b.sport = c2s.dport;
+	memcpy(b.daddr, c.saddr, 16);
+	b.dport = c.sport;
+	s2c_xlate(&s2c, family, &c);
+	memset(&seed_c, 0, sizeof(seed_c));
+	seed_c.nxt = 0x00000100; /* the client sent up to here (just after a wrap) */
+	seed_c.ack = 0x7ffff000;
+	seed_c.seen = TM_FAST_SEEN_NXT | TM_FAST_SEEN_ACK;
+	seed_s = seed_c;
+	seed_s.nxt = 0x7ffff000; /* the server, in the client's view */
+	seed_s.ack = 0x00000100;
+	flow_put(&c, &c2s, TM_FAST_DIR_C2S, &seed_c);
+	flow_put(&b, &s2c, TM_FAST_DIR_S2C, &seed_s);
+
+	c.flags = TM_TCP_ACK;
+	c.seq = 0x100;
+	c.ack = 0x7ffff000;
+	snprintf(name, sizeof(name), "%s c2s ack = the server's nxt", f);
+	check_xlated(name, &c, &c2s);
+	c.ack = 0x7ffff000 - 5000;
+	snprintf(name, sizeof(name), "%s c2s old ack (reordered)", f);
+	check_xlated(name, &c, &c2s);
+	o = c;
+	o.ack = 0x7ffff001;
+	snprintf(name, sizeof(name), "%s c2s ack one byte past the server's nxt", f);
+	check_drop_spec(name, &o, TM_FAST_DROP_BAD_ACK);
+	o.ack = 0x7ffff000u + 0x40000000u;
+	o.paylen = 5;
+	o.flags = TM_TCP_ACK | TM_TCP_PSH;
+	snprintf(name, sizeof(name), "%s c2s data with an ack 2^30 ahead", f);
+	check_drop_spec(name, &o, TM_FAST_DROP_BAD_ACK);
+	o.optlen = 0;
+	opt_bytes(&o, (const __u8 *)"\x01\x01\x08\x01\x00\x00", 6); /* length 1 */
+	opt_pad(&o);
+	snprintf(name, sizeof(name), "%s c2s ack 2^30 ahead, malformed options", f);
+	check_punt_spec(name, &o, TM_FAST_PUNT_BAD_OPT); /* malformed first, as in the slow path */
+	flow_get(&c, &v);
+	ok(v.st.pkts == 2 && v.st.nxt == 0x100, "%s c2s: dropped segments leave the state alone",
+	   f);
+
+	/* Server->client: its ack (translated by ack_delta, 0 here) against the client's nxt. */
+	b.flags = TM_TCP_ACK;
+	b.seq = 0x7ffff000 - 892000;
+	b.ack = 0x100;
+	snprintf(name, sizeof(name), "%s s2c ack = the client's nxt", f);
+	check_xlated(name, &b, &s2c);
+	o = b;
+	o.ack = 0x101;
+	snprintf(name, sizeof(name), "%s s2c ack one byte past the client's nxt", f);
+	check_drop_spec(name, &o, TM_FAST_DROP_BAD_ACK);
+	o.flags = TM_TCP_PSH; /* no ACK flag: the field means nothing */
+	o.paylen = 10;
+	snprintf(name, sizeof(name), "%s s2c without ACK flag, ack field ignored", f);
+	check_xlated(name, &o, &s2c);
+
+	/* Without the peer's entry (a take-back in progress): no opinion. */
+	flow_del(&b);
+	o = c;
+	o.ack = 0x7ffff000u + 0x40000000u;
+	snprintf(name, sizeof(name), "%s c2s, peer entry gone: translated", f);
+	check_xlated(name, &o, &c2s);
+	flow_del(&c);
+}
+
 /* --- per-flow state ----------------------------------------------------------------------- */
 
 static void run_quiet(const struct spec *s)
@@ -753,6 +852,8 @@ int main(void)
 	layouts(TM_AF_INET6);
 	windows();
 	punts();
+	implausible(TM_AF_INET);
+	implausible(TM_AF_INET6);
 	state(TM_AF_INET);
 	state(TM_AF_INET6);
 	property();
