@@ -32,6 +32,10 @@ struct tm_fast_key {
 #define TM_FAST_SEEN_NXT (1u << 0)
 #define TM_FAST_SEEN_ACK (1u << 1)
 #define TM_FAST_SEEN_TS	 (1u << 2)
+/* Set by the program when it translated a FIN / an RST itself (no daemon): a restarted daemon
+ * does not re-adopt a flow that ended (both FINs, or an RST) while none ran. */
+#define TM_FAST_SEEN_FIN (1u << 3)
+#define TM_FAST_SEEN_RST (1u << 4)
 
 /*
  * What one direction sent, in the client's sequence and timestamp spaces (DESIGN.md §3), like
@@ -52,6 +56,19 @@ struct tm_fast_side {
 	__u64 data_ns; /* bpf_ktime_get_ns() (CLOCK_MONOTONIC) of the latest segment with payload:
 			* which side spoke last, for the daemon's reply boundary (tcpmigd(8)) */
 };
+
+/*
+ * Value of tm_fast_daemon (an array of one): the daemon's heartbeat, CLOCK_MONOTONIC ns
+ * (bpf_ktime_get_ns()), written every TM_FAST_HEARTBEAT_NS; 0 when it stopped and left its flows
+ * to the kernel.  Without a live daemon (no beat for TM_FAST_ORPHAN_NS) nothing would translate a
+ * punted FIN or RST of an offloaded flow (NFQUEUE has no listener: it passes untouched, to the
+ * wrong server, which answers with a reset): the program translates those itself then.
+ */
+struct tm_fast_daemon {
+	__u64 alive_ns;
+};
+#define TM_FAST_HEARTBEAT_NS (50ull * 1000000ull)
+#define TM_FAST_ORPHAN_NS    (500ull * 1000000ull)
 
 /* struct tm_fast_flow.flags, written by the daemon. */
 #define TM_FAST_F_PAUSE (1u << 0) /* punt every packet (a migration is starting, teardown) */
@@ -86,7 +103,7 @@ struct tm_fast_meta {
 
 /*
  * Per-CPU counters in tm_fast_stats, one slot each: what happened to every packet the program
- * saw.  Anything but TM_FAST_XLATED, TM_FAST_DROP_BAD_ACK (and TM_FAST_DROP_REWRITE, which
+ * saw.  Anything but TM_FAST_XLATED(_ORPHAN), TM_FAST_DROP_BAD_ACK (and TM_FAST_DROP_REWRITE, which
  * cannot happen) leaves the packet untouched and passes it (TC_ACT_OK) to the stack, where the slow path (NFQUEUE)
  * decides.  The checks run in this order (DROP_BAD_ACK right after BAD_OPT), so a packet counts
  * once, under the first reason that applies; SYN/FIN/RST, PAUSED, BAD_ENTRY, DROP_BAD_ACK and BAD_OPT
@@ -112,6 +129,7 @@ enum tm_fast_stat {
 	TM_FAST_DROP_REWRITE,	/* a helper failed after the rewrite began: dropped */
 	TM_FAST_DROP_BAD_ACK,	/* acknowledges data the peer never sent: dropped, as the slow path
 				 * does (checked right after BAD_OPT; appended: pinned layout) */
+	TM_FAST_XLATED_ORPHAN,	/* a FIN or RST translated in the kernel: no live daemon */
 	TM_FAST_STAT_MAX
 };
 
@@ -138,6 +156,7 @@ static inline const char *tm_fast_stat_name(int i)
 	    [TM_FAST_PUNT_BAD_ENTRY] = "bad-entry",
 	    [TM_FAST_DROP_REWRITE] = "rewrite-failed-drop",
 	    [TM_FAST_DROP_BAD_ACK] = "implausible-ack-drop",
+	    [TM_FAST_XLATED_ORPHAN] = "translated-no-daemon",
 	};
 
 	return i >= 0 && i < TM_FAST_STAT_MAX && names[i] ? names[i] : "?";

@@ -34,6 +34,27 @@ struct {
 	__type(value, struct tm_fast_meta);
 } tm_fast_meta SEC(".maps");
 
+/* The daemon's heartbeat (struct tm_fast_daemon). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tm_fast_daemon);
+} tm_fast_daemon SEC(".maps");
+
+/* No heartbeat for TM_FAST_ORPHAN_NS: no daemon takes punted packets. */
+static __always_inline int fast_orphaned(void)
+{
+	__u32 zero = 0;
+	struct tm_fast_daemon *d = bpf_map_lookup_elem(&tm_fast_daemon, &zero);
+	__u64 alive;
+
+	if (!d)
+		return 0;
+	alive = *(volatile __u64 *)&d->alive_ns;
+	return !alive || bpf_ktime_get_ns() - alive > TM_FAST_ORPHAN_NS;
+}
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, TM_FAST_STAT_MAX);
@@ -99,7 +120,10 @@ static __always_inline void fast_observe(struct tm_fast_side *st, const struct f
 	st->last_ns = bpf_ktime_get_coarse_ns();
 	if (fp->payload)
 		st->data_ns = bpf_ktime_get_ns();
-	side_advance(st, TM_FAST_SEEN_NXT, &st->nxt, s->seq + fp->payload);
+	/* A FIN takes a sequence number (only translated here without a daemon): the peer's ACK
+	 * of it must not look implausible. */
+	side_advance(st, TM_FAST_SEEN_NXT, &st->nxt,
+		     s->seq + fp->payload + ((fp->tcp_flags & TM_TCP_FIN) ? 1 : 0));
 	if (fp->tcp_flags & TM_TCP_ACK) {
 		side_advance(st, TM_FAST_SEEN_ACK, &st->ack, s->ack);
 		st->win = s->win;
@@ -244,7 +268,7 @@ static __always_inline int fast_handle(struct __sk_buff *skb)
 	struct fast_seg seg;
 	struct tm_tcphdr *th;
 	__u8 *l3, *tcp, *end;
-	int r;
+	int r, done = TM_FAST_XLATED;
 
 	r = fast_parse(skb, &fp, &key);
 	if (r)
@@ -256,10 +280,13 @@ static __always_inline int fast_handle(struct __sk_buff *skb)
 		return TM_FAST_PUNT_PAUSED;
 	if (fp.tcp_flags & TM_TCP_SYN)
 		return TM_FAST_PUNT_SYN;
-	if (fp.tcp_flags & TM_TCP_FIN)
-		return TM_FAST_PUNT_FIN;
-	if (fp.tcp_flags & TM_TCP_RST)
-		return TM_FAST_PUNT_RST;
+	/* FIN and RST are the daemon's (it tracks the close, checks an RST), unless there is none:
+	 * then translating them is the only way the flow can end cleanly. */
+	if (fp.tcp_flags & (TM_TCP_FIN | TM_TCP_RST)) {
+		if (!fast_orphaned())
+			return fp.tcp_flags & TM_TCP_FIN ? TM_FAST_PUNT_FIN : TM_FAST_PUNT_RST;
+		done = TM_FAST_XLATED_ORPHAN;
+	}
 	if (f->x.family != fp.family || f->dir > TM_FAST_DIR_S2C)
 		return TM_FAST_PUNT_BAD_ENTRY;
 
@@ -303,7 +330,10 @@ static __always_inline int fast_handle(struct __sk_buff *skb)
 	if (tm_fast_mark_mask)
 		skb->mark = (skb->mark & ~tm_fast_mark_mask) | tm_fast_mark_value;
 	fast_observe(&f->st, &seg, &fp, !!(d.opts.present & TM_HAS_TS));
-	return TM_FAST_XLATED;
+	if (done == TM_FAST_XLATED_ORPHAN)
+		__sync_fetch_and_or(&f->st.seen, (fp.tcp_flags & TM_TCP_FIN) ? TM_FAST_SEEN_FIN
+									     : TM_FAST_SEEN_RST);
+	return done;
 }
 
 SEC("tc")

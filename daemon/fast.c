@@ -35,7 +35,8 @@ _Static_assert(sizeof(((struct tm_fast_meta *)0)->c_syn) == sizeof(struct tm_syn
 	       "tm_fast_meta holds a struct tm_synopts");
 
 static struct tcpmig_fast *skel;
-static int flows_fd = -1, stats_fd = -1, meta_fd = -1;
+static int flows_fd = -1, stats_fd = -1, meta_fd = -1, daemon_fd = -1;
+static uint64_t last_beat_ns;
 static bool pinned; /* maps pinned in bpffs: offloaded flows outlive the daemon */
 static int ifs[TM_FAST_MAX_IFS];
 static int nifs;
@@ -99,7 +100,8 @@ static int attach(int ifindex)
 	if_indextoname((unsigned)ifindex, name);
 	err = bpf_tc_hook_create(&hook);
 	if (err && err != -EEXIST) {
-		log_warnx("fast path: cannot create the clsact qdisc on %s: %s", name, strerror(-err));
+		log_warnx("fast path: cannot create the clsact qdisc on %s: %s", name,
+			  strerror(-err));
 		return -1;
 	}
 	err = bpf_tc_attach(&hook, &opts);
@@ -123,8 +125,8 @@ static void detach(int ifindex)
 /* Pin the maps under fast-path-pin (reused when a former daemon left them): only on a bpffs. */
 static bool pin_setup(const struct tm_config *c)
 {
-	struct bpf_map *maps[] = { skel->maps.tm_fast_flows, skel->maps.tm_fast_stats,
-				   skel->maps.tm_fast_meta };
+	struct bpf_map *maps[] = {skel->maps.tm_fast_flows, skel->maps.tm_fast_stats,
+				  skel->maps.tm_fast_meta, skel->maps.tm_fast_daemon};
 	struct statfs sf;
 	char path[300];
 
@@ -132,9 +134,10 @@ static bool pin_setup(const struct tm_config *c)
 		return false;
 	mkdir(c->fast_pin, 0700);
 	if (statfs(c->fast_pin, &sf) || sf.f_type != BPF_FS_MAGIC) {
-		log_warnx("fast path: %s is not on a bpf file system: maps not pinned, offloaded flows "
-			  "will not survive a restart",
-			  c->fast_pin);
+		log_warnx(
+		    "fast path: %s is not on a bpf file system: maps not pinned, offloaded flows "
+		    "will not survive a restart",
+		    c->fast_pin);
 		return false;
 	}
 	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
@@ -154,7 +157,7 @@ static bool readopt_one(__u64 cookie, uint64_t now)
 	struct tm_fast_flow vc, vs;
 	struct tm_fast_key ks;
 	struct tm_flow_key ck;
-	struct tm_endpoint_cfg be = { 0 };
+	struct tm_endpoint_cfg be = {0};
 	const struct tm_service *svc;
 	struct flow *f;
 
@@ -174,6 +177,13 @@ static bool readopt_one(__u64 cookie, uint64_t now)
 	if (!svc || !svc_has_backend(svc, &be) || bpf_map_lookup_elem(flows_fd, &m.ckey, &vc) ||
 	    bpf_map_lookup_elem(flows_fd, &ks, &vs) || table_lookup(&ck))
 		goto drop;
+	/* Ended while no daemon ran (the program translated its FINs or an RST): nothing to adopt.
+	 */
+	if (((vc.st.seen | vs.st.seen) & TM_FAST_SEEN_RST) ||
+	    ((vc.st.seen & vs.st.seen) & TM_FAST_SEEN_FIN)) {
+		g_cnt.fast_readopt_closed++;
+		goto drop;
+	}
 	f = table_new_flow(svc, &ck, &be);
 	if (!f)
 		goto drop;
@@ -233,7 +243,7 @@ static void readopt(void)
 	g_cnt.fast_readopted += ok;
 	if (n)
 		log_info("fast path: re-adopted %u offloaded flow(s) a former tcpmigd left%s", ok,
-			 ok < n ? " (some could not be: dropped)" : "");
+			 ok < n ? " (the others had closed or could not be: dropped)" : "");
 }
 
 int fast_init(const struct tm_config *c)
@@ -259,7 +269,8 @@ int fast_init(const struct tm_config *c)
 		log_warnx("fast path: the kernel refused tcpmig_fast (%s)%s; 'fast-path off' runs "
 			  "the slow path only",
 			  strerror(-err),
-			  pinned ? " (maps pinned by another version or size in fast-path-pin?)" : "");
+			  pinned ? " (maps pinned by another version or size in fast-path-pin?)"
+				 : "");
 		tcpmig_fast__destroy(skel);
 		skel = NULL;
 		return -1;
@@ -267,6 +278,8 @@ int fast_init(const struct tm_config *c)
 	flows_fd = bpf_map__fd(skel->maps.tm_fast_flows);
 	stats_fd = bpf_map__fd(skel->maps.tm_fast_stats);
 	meta_fd = bpf_map__fd(skel->maps.tm_fast_meta);
+	daemon_fd = bpf_map__fd(skel->maps.tm_fast_daemon);
+	fast_heartbeat(now_ns()); /* before the attach: punted FIN/RST are ours from now on */
 	nifs = 0;
 	for (int i = 0; i < c->fast_nifaces; i++) {
 		int idx = (int)if_nametoindex(c->fast_ifaces[i]);
@@ -290,6 +303,21 @@ fail:
 	return -1;
 }
 
+static void beat(uint64_t alive_ns)
+{
+	struct tm_fast_daemon d = {.alive_ns = alive_ns};
+	__u32 zero = 0;
+
+	if (bpf_map_update_elem(daemon_fd, &zero, &d, BPF_ANY) == 0)
+		last_beat_ns = alive_ns;
+}
+
+void fast_heartbeat(uint64_t now)
+{
+	if (skel && now - last_beat_ns >= TM_FAST_HEARTBEAT_NS)
+		beat(now);
+}
+
 bool fast_keeps_flows(void)
 {
 	return skel && pinned && g_cnt.flows_offloaded > 0;
@@ -299,17 +327,20 @@ void fast_fini(void)
 {
 	if (!skel)
 		return;
-	if (fast_keeps_flows())
-		log_info("fast path: %llu offloaded flow(s) left to the kernel (maps pinned, program "
-			 "attached); a restarted tcpmigd re-adopts them",
-			 (unsigned long long)g_cnt.flows_offloaded);
-	else
+	if (fast_keeps_flows()) {
+		beat(0); /* gone: the program translates their FIN and RST itself until a restart */
+		log_info(
+		    "fast path: %llu offloaded flow(s) left to the kernel (maps pinned, program "
+		    "attached); a restarted tcpmigd re-adopts them",
+		    (unsigned long long)g_cnt.flows_offloaded);
+	} else
 		for (int i = 0; i < nifs; i++)
 			detach(ifs[i]);
 	nifs = 0;
 	tcpmig_fast__destroy(skel);
 	skel = NULL;
-	flows_fd = stats_fd = meta_fd = -1;
+	flows_fd = stats_fd = meta_fd = daemon_fd = -1;
+	last_beat_ns = 0;
 }
 
 static uint64_t coarse_ns(void)
@@ -345,7 +376,7 @@ static void seed_side(struct tm_fast_side *fs, const struct tm_side *sd, const s
 bool fast_offload(struct flow *f, uint64_t now)
 {
 	struct tm_fast_key kc, ks;
-	struct tm_fast_flow vc = { 0 }, vs = { 0 };
+	struct tm_fast_flow vc = {0}, vs = {0};
 
 	if (!skel || f->offloaded || f->st.state != TM_ST_ESTABLISHED || f->hs.st != HS_NONE ||
 	    !f->an_done || f->an_dropping || now < f->fast_retry_ns)
@@ -370,7 +401,7 @@ bool fast_offload(struct flow *f, uint64_t now)
 		return false;
 	}
 	if (pinned) {
-		struct tm_fast_meta m = { 0 };
+		struct tm_fast_meta m = {0};
 
 		m.ckey = kc;
 		m.be_addr = f->backend.addr;

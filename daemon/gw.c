@@ -522,6 +522,7 @@ void gw_tick(uint64_t now)
 {
 	hs_tick_all(now);
 	an_tick(now);
+	fast_heartbeat(now);
 	if (now - last_sweep_ns >= 1000000000ull) {
 		last_sweep_ns = now;
 		sweep(now);

@@ -171,6 +171,7 @@ void conf_defaults(struct tm_config *c);
 	X(fast_offload_errors)                                                                \
 	X(fast_resync)                                                                        \
 	X(fast_readopted)                                                                     \
+	X(fast_readopt_closed)                                                                \
 	X(flows_offloaded)
 
 struct tm_counters {
@@ -333,6 +334,7 @@ struct fast_view {
 int fast_init(const struct tm_config *c); /* nothing when fast-path is off */
 void fast_fini(void);			  /* detaches, unless fast_keeps_flows() */
 bool fast_keeps_flows(void);		  /* pinned maps hold offloaded flows: leave them be */
+void fast_heartbeat(uint64_t now);	  /* tell the program a daemon takes its punts (gw_tick) */
 bool fast_enabled(void);
 bool fast_offload(struct flow *f, uint64_t now); /* when the flow may go: established, decided */
 void fast_takeback(struct flow *f, uint64_t now); /* back into the slow path, state merged */

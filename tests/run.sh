@@ -66,7 +66,7 @@ if [[ ",$WHAT," == *,netns,* ]]; then
 	# design: t_stop (a kill -9 leaves offloaded flows working: t_fast tests that), t_hostile (the
 	# fast path does not drop implausible ACKs of offloaded flows: tcpmigd(8)); t_loss is left
 	# out while its fast-path run shows client RSTs at close (see the issue notes).
-	for t in ${FAST_NETNS_TESTS:-tests/netns/t_handoff.sh tests/netns/t_boundary.sh tests/netns/t_many.sh tests/netns/t_bulk.sh tests/netns/t_bulk6.sh tests/netns/t_options.sh tests/netns/t_rules.sh}; do
+	for t in ${FAST_NETNS_TESTS:-tests/netns/t_handoff.sh tests/netns/t_boundary.sh tests/netns/t_many.sh tests/netns/t_bulk.sh tests/netns/t_bulk6.sh tests/netns/t_options.sh tests/netns/t_rules.sh tests/netns/t_loss.sh tests/netns/t_hostile.sh tests/netns/t_stop.sh}; do
 		[[ -f $t ]] || continue
 		[[ -n ${NETNS_FILTER:-} && ! $t =~ $NETNS_FILTER ]] && continue
 		run_tap "netns-fast/$(basename "$t" .sh)" env TCPMIG_FASTPATH=on \

@@ -8,6 +8,7 @@
 #include <linux/pkt_cls.h>
 #include <netinet/in.h>
 #include <stdarg.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -28,7 +29,9 @@ struct frame {
 };
 
 static struct tcpmig_fast *skel;
-static int prog_fd, flows_fd, stats_fd, ncpus;
+static int prog_fd, flows_fd, stats_fd, daemon_fd, ncpus;
+/* run() stands in for a live daemon (a fresh heartbeat before each test run) unless cleared. */
+static int beat_auto = 1;
 static char libbpf_log[8192];
 static size_t libbpf_log_len;
 
@@ -223,6 +226,23 @@ struct result {
 	int err;
 };
 
+static inline __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+}
+
+/* The daemon's heartbeat as tcpmigd writes it (struct tm_fast_daemon). */
+static inline void heartbeat_set(__u64 alive_ns)
+{
+	struct tm_fast_daemon d = {.alive_ns = alive_ns};
+	__u32 zero = 0;
+
+	bpf_map_update_elem(daemon_fd, &zero, &d, BPF_ANY);
+}
+
 static inline void run(const __u8 *in, size_t len, struct result *r)
 {
 	struct __sk_buff ctx = {.mark = 0x5};
@@ -232,6 +252,8 @@ static inline void run(const __u8 *in, size_t len, struct result *r)
 		    .repeat = 1);
 
 	memset(r->outf.b, 0, sizeof(r->outf.b));
+	if (beat_auto)
+		heartbeat_set(mono_ns());
 	r->err = bpf_prog_test_run_opts(prog_fd, &o);
 	r->len = o.data_size_out;
 	r->retval = o.retval;
@@ -327,6 +349,7 @@ static inline int fast_load(void)
 	prog_fd = bpf_program__fd(skel->progs.tcpmig_fast);
 	flows_fd = bpf_map__fd(skel->maps.tm_fast_flows);
 	stats_fd = bpf_map__fd(skel->maps.tm_fast_stats);
+	daemon_fd = bpf_map__fd(skel->maps.tm_fast_daemon);
 	ncpus = libbpf_num_possible_cpus();
 	return ncpus > 0 && ncpus <= 1024 ? 0 : -EINVAL;
 }
@@ -346,7 +369,8 @@ static inline int fast_start(void)
 		return 1;
 	}
 	if (libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_SCHED_CLS, NULL) != 1) {
-		printf("ok 1 # SKIP cannot load tc BPF programs here (kernel support, CAP_BPF)\n1..1\n");
+		printf("ok 1 # SKIP cannot load tc BPF programs here (kernel support, "
+		       "CAP_BPF)\n1..1\n");
 		return 1;
 	}
 	err = fast_load();

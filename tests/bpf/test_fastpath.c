@@ -1,6 +1,7 @@
 /* BPF_PROG_TEST_RUN tests of the tc fast path (bpf/tcpmig_fast.bpf.c): output byte-exact with
  * userspace tm_xlate_apply() for every option layout, both directions and families; punt reasons
- * and their counters; implausible ACKs dropped; per-flow state in the client's view; a seeded
+ * and their counters; implausible ACKs dropped; FIN/RST
+ * without a daemon; per-flow state in the client's view; a seeded
  * property loop. */
 #include "fast_util.h"
 
@@ -35,8 +36,10 @@ static void s2c_xlate(struct tm_xlate *x, int family, const struct spec *client_
 	x->win_shift = -3;
 }
 
-/* One translated packet: verdict, counter, bytes as userspace makes them, checksums, mark. */
-static void check_xlated(const char *name, const struct spec *s, const struct tm_xlate *x)
+/* One translated packet: verdict, counter @reason, bytes as userspace makes them, checksums,
+ * mark. */
+static void check_xlated_as(const char *name, const struct spec *s, const struct tm_xlate *x,
+			    int reason)
 {
 	static struct frame inf, wantf;
 	static struct result r;
@@ -52,9 +55,14 @@ static void check_xlated(const char *name, const struct spec *s, const struct tm
 	   "%s: TC_ACT_OK, length %zu kept", name, len);
 	is_mem(r.outf.b, want, len, "%s: byte-exact with tm_xlate_apply()", name);
 	ok(csums_ok(r.outf.b, len), "%s: IPv4 header and TCP checksums verify", name);
-	ok(stats_one(before, TM_FAST_XLATED, &got), "%s: counted as translated (got %s)", name,
+	ok(stats_one(before, reason, &got), "%s: counted as %s (got %s)", name, stat_name(reason),
 	   stat_name(got));
 	is_int(r.mark, 0x105, "%s: mark set under the mask, other bits kept", name);
+}
+
+static void check_xlated(const char *name, const struct spec *s, const struct tm_xlate *x)
+{
+	check_xlated_as(name, s, x, TM_FAST_XLATED);
 }
 
 /* One punted packet: TC_ACT_OK, not a byte changed, counted under @reason. */
@@ -492,6 +500,53 @@ static void implausible(int family)
 	flow_del(&c);
 }
 
+/*
+ * FIN and RST go to the daemon while its heartbeat is fresh; without one (stopped, killed) the
+ * program translates them itself, or nothing could end an offloaded migrated flow cleanly.
+ */
+static void orphan(int family)
+{
+	const char *f = family == TM_AF_INET ? "v4" : "v6";
+	struct tm_fast_flow v;
+	struct tm_xlate x;
+	struct spec s, o;
+	char name[96];
+
+	spec_init(&s, family);
+	opt_nop(&s);
+	opt_nop(&s);
+	opt_ts(&s, 1, 2);
+	c2s_xlate(&x, family);
+	flow_put(&s, &x, TM_FAST_DIR_C2S, NULL);
+	beat_auto = 0;
+	o = s;
+	o.flags = TM_TCP_FIN | TM_TCP_ACK;
+	heartbeat_set(mono_ns());
+	snprintf(name, sizeof(name), "%s FIN, daemon alive", f);
+	check_punt_spec(name, &o, TM_FAST_PUNT_FIN);
+	heartbeat_set(mono_ns() - TM_FAST_ORPHAN_NS - 100000000ull);
+	snprintf(name, sizeof(name), "%s FIN, no heartbeat for 600 ms: translated", f);
+	check_xlated_as(name, &o, &x, TM_FAST_XLATED_ORPHAN);
+	flow_get(&s, &v);
+	is_int(v.st.nxt, o.seq + 1, "%s FIN translated: nxt counts its sequence number", f);
+	ok(v.st.seen & TM_FAST_SEEN_FIN, "%s FIN translated: marked seen for a restarted daemon", f);
+	heartbeat_set(0); /* a clean stop that left its flows to the kernel */
+	o.flags = TM_TCP_RST | TM_TCP_ACK;
+	snprintf(name, sizeof(name), "%s RST, daemon stopped: translated", f);
+	check_xlated_as(name, &o, &x, TM_FAST_XLATED_ORPHAN);
+	o.flags = TM_TCP_SYN;
+	snprintf(name, sizeof(name), "%s SYN, daemon stopped: still punted", f);
+	check_punt_spec(name, &o, TM_FAST_PUNT_SYN);
+	flow_get(&s, &v);
+	ok(v.st.seen & TM_FAST_SEEN_RST, "%s RST translated: marked seen", f);
+	heartbeat_set(mono_ns());
+	o.flags = TM_TCP_RST;
+	snprintf(name, sizeof(name), "%s RST, daemon back: punted", f);
+	check_punt_spec(name, &o, TM_FAST_PUNT_RST);
+	beat_auto = 1;
+	flow_del(&s);
+}
+
 /* --- per-flow state ----------------------------------------------------------------------- */
 
 static void run_quiet(const struct spec *s)
@@ -854,6 +909,8 @@ int main(void)
 	punts();
 	implausible(TM_AF_INET);
 	implausible(TM_AF_INET6);
+	orphan(TM_AF_INET);
+	orphan(TM_AF_INET6);
 	state(TM_AF_INET);
 	state(TM_AF_INET6);
 	property();

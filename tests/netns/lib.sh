@@ -116,8 +116,15 @@ gw_start() {
 	exit 1
 }
 
+_fast_xl=0 _fast_off=0 # what the kernel did while the daemons of this test ran (fast path on)
 gw_stop() { # clean stop (SIGTERM), wait for exit
 	[[ -n $GW_PID ]] || return 0
+	if [[ ${TCPMIG_FASTPATH:-} == on ]] && kill -0 "$GW_PID" 2>/dev/null; then
+		local st
+		st=$(ctl -j stats 2>/dev/null) &&
+			read -r x o < <(jget "$st" "str(d['stats'].get('fast_translated', 0)) + ' ' + str(d['stats'].get('fast_offloads', 0))") &&
+			_fast_xl=$((_fast_xl + x)) _fast_off=$((_fast_off + o))
+	fi
 	kill -TERM "$GW_PID" 2>/dev/null
 	for _ in $(seq 100); do
 		kill -0 "$GW_PID" 2>/dev/null || break
@@ -155,6 +162,14 @@ client_port() {
 
 done_testing() {
 	gw_stop >/dev/null 2>&1
+	# A fast-path run that left everything to the slow path would prove nothing about the kernel.
+	if [[ ${TCPMIG_FASTPATH:-} == on ]]; then
+		if [[ $_fast_xl -gt 0 && $_fast_off -gt 0 ]]; then
+			ok "fast path: the kernel translated $_fast_xl packets ($_fast_off offloads)"
+		else
+			not_ok "fast path: the kernel translated packets ($_fast_xl packets, $_fast_off offloads)"
+		fi
+	fi
 	if [[ -f $T/gw.log ]]; then
 		if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$T/gw.log"; then
 			not_ok "tcpmigd: no sanitizer report"

@@ -8,8 +8,9 @@
 # interface; a request/response flow shows path "fast" and its packets are translated in the
 # kernel, not queued; s1 -> s2 -> s1 handoffs of an offloaded flow commit and the replies prove
 # who answers; a download handed over twice mid-stream is byte-exact while the slow path
-# sees only a small part of its packets; FIN goes back to the slow path (flow CLOSED); a clean
-# stop removes the filters.
+# sees only a small part of its packets; FIN goes back to the slow path (flow CLOSED); pinned
+# maps carry an offloaded flow across kill -9 and SIGTERM; with no daemon the kernel translates a
+# migrated flow's FINs itself (clean close, no RST); a clean stop removes the filters.
 source "$(dirname "$0")/lib.sh"
 
 lab_up --servers 2 --clients 1
@@ -122,6 +123,9 @@ restart() { # restart LOGNAME: start a new daemon on the same config
 CONF="service $S1:11112
 	backend $S1:11112
 	backend $S2:11112
+service $S1:11111
+	backend $S1:11111
+	backend $S2:11111
 fast-path on
 fast-path-pin $T/bpffs/tcpmig"
 gw_stop
@@ -162,6 +166,43 @@ python3 "$ROOT/tests/tools/stream.py" check "$T/rs.bin" server1 server2 server1 
 	>"$T/rcheck.out" 2>&1
 is "pin: bytes are exactly prefixes of server1, server2 and all of server1" "$?" 0
 sed 's/^/# /' "$T/rcheck.out"
+
+# --- no daemon at the close: the kernel translates FIN and RST itself -------------------------
+# A migrated, offloaded session ends (client FIN, server FIN) while tcpmigd is dead: with the
+# daemon's heartbeat gone the program translates them (fast_translated_no_daemon); otherwise the
+# FIN would reach server 1 untranslated and its reset the client.
+nsx c1 tcpdump -i eth0 -nn -U -w "$T/orst.pcap" 'tcp port 11111 and tcp[tcpflags] & tcp-rst != 0' \
+	2>"$T/otcpdump.err" &
+td=$!
+_bg_pids+=($td)
+for _ in $(seq 50); do grep -qs listening "$T/otcpdump.err" && break; sleep 0.1; done
+nsx c1 "$DEMO_CLIENT" --count 20 --interval 100 --message orphan "$S1" 11111 >"$T/orphan.out" 2>&1 &
+cl=$!
+port=$(client_port c1 11111)
+ref="$C1:$port"
+sleep 0.3
+check "orphan: migrate s1->s2 exits 0" mig "$ref" "$S2:11111"
+check "orphan: offloaded" wait_path "$ref" fast
+nx0=$(stat_of fast_translated_no_daemon)
+kill -KILL "$GW_PID"
+wait "$GW_PID" 2>/dev/null
+GW_PID=
+wait $cl
+is "orphan: the client got all 20 replies and closed (exit 0)" "$?" 0
+is "orphan: replies from server1, then server2" \
+	"$(grep -oE '^server[0-9]' "$T/orphan.out" | uniq | tr '\n' ' ')" "server1 server2 "
+sleep 0.5
+# Server 2 is the passive closer: its socket is gone once the client acked its FIN (LAST-ACK
+# while a FIN or that ACK is lost in translation).
+is "orphan: server 2's side closed completely (no socket left for $ref, any state)" \
+	"$(nsx s2 ss -tanH "sport = :11111" | awk '{print $5}' | grep -cE "$C1]?:$port\$")" 0
+kill -INT $td 2>/dev/null
+sleep 0.2
+is "orphan: no RST reached the client" "$(tcpdump -nn -r "$T/orst.pcap" 2>/dev/null | wc -l)" 0
+restart orphan
+check "orphan: the kernel translated the FINs (fast_translated_no_daemon +$(($(stat_of fast_translated_no_daemon) - nx0)))" \
+	test $(($(stat_of fast_translated_no_daemon) - nx0)) -ge 2
+is "orphan: the restarted daemon did not re-adopt the closed flow" "$(stat_of fast_readopt_closed)" 1
 
 # --- counters, clean stop -------------------------------------------------------------------
 is "no offload errors" "$(stat_of fast_offload_errors)" 0
