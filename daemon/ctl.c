@@ -28,31 +28,49 @@ static struct ctl_conn *conns;
  * be pending in that batch (a handoff can finish while its requester's event waits). */
 static struct ctl_conn *dead;
 
-int ctl_open(const char *path)
+static bool ctl_addr(const char *path, struct sockaddr_un *sa)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	mode_t old;
-
-	if (strlen(path) >= sizeof(sa.sun_path)) {
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa->sun_path)) {
 		log_warnx("control socket path too long: %s", path);
+		return false;
+	}
+	strcpy(sa->sun_path, path);
+	return true;
+}
+
+/* A stale socket of a dead daemon: connect() tells whether someone still listens.  Called before
+ * the daemon touches queue, rules or fast path: a second daemon must not disturb the first. */
+int ctl_probe(const char *path)
+{
+	struct sockaddr_un sa;
+	int probe;
+
+	if (!ctl_addr(path, &sa))
+		return -1;
+	probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+		close(probe);
+		log_warnx("another tcpmigd is listening on %s", path);
 		return -1;
 	}
-	strcpy(sa.sun_path, path);
+	if (probe >= 0)
+		close(probe);
+	return 0;
+}
+
+/* Opened last at start-up: once the socket exists the daemon is ready (rules in, fast path on). */
+int ctl_open(const char *path)
+{
+	struct sockaddr_un sa;
+	mode_t old;
+
+	if (ctl_probe(path) || !ctl_addr(path, &sa))
+		return -1;
 	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (lfd < 0)
 		return -1;
-	/* A stale socket of a dead daemon: connect() tells whether someone still listens. */
-	{
-		int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-		if (probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-			close(probe);
-			log_warnx("another tcpmigd is listening on %s", path);
-			return -1;
-		}
-		if (probe >= 0)
-			close(probe);
-	}
 	unlink(path);
 	old = umask(0077);
 	if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {

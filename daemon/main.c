@@ -142,7 +142,7 @@ int main(int argc, char **argv)
 
 		timerfd_settime(tfd, 0, &its, NULL);
 	}
-	if (gw_init(&conf) || nfq_open_queue(conf.queue) || ctl_open(conf.sock_path) ||
+	if (ctl_probe(conf.sock_path) || gw_init(&conf) || nfq_open_queue(conf.queue) ||
 	    fast_init(&conf))
 		goto out;
 	if (conf.install_rules) {
@@ -150,6 +150,8 @@ int main(int argc, char **argv)
 			goto out;
 		rules_in = true;
 	}
+	if (ctl_open(conf.sock_path))
+		goto out;
 	if (ep_add(nfq_sock_fd(), &tag_nfq) || ep_add(ctl_fd(), &tag_ctl) || ep_add(tfd, &tag_timer) ||
 	    ep_add(sfd, &tag_sig)) {
 		log_warn("epoll_ctl");

@@ -382,6 +382,7 @@ void rules_remove(const struct tm_config *c);
 
 /* ---- control socket (ctl.c) ------------------------------------------------------------ */
 
+int ctl_probe(const char *path); /* -1: another daemon listens there */
 int ctl_open(const char *path);
 int ctl_fd(void);
 void ctl_accept(void);

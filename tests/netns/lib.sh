@@ -75,6 +75,7 @@ cleanup() {
 	if [[ $tap_fail -gt 0 || $rc -ne 0 ]] && [[ -f $T/gw.log ]]; then
 		echo "# --- tcpmigd log (last 30 lines)"
 		tail -30 "$T/gw.log" | sed 's/^/# /'
+		[[ -s $T/fast-counters.txt ]] && sed 's/^/# counters at stop: /' "$T/fast-counters.txt"
 	fi
 	[[ -n ${KEEP_T:-} ]] || rm -rf "$T"
 }
@@ -103,11 +104,15 @@ gw_start() {
 	shift
 	[[ -n ${TCPMIG_FASTPATH:-} ]] && conf+=$'\n'"fast-path $TCPMIG_FASTPATH"
 	printf '%s\n' "$conf" >"$T/tcpmigd.conf"
+	# gw.log may hold an earlier daemon's lines: wait for this one's "running:" (its rules are
+	# installed by then; its socket exists before that).
+	local runs
+	runs=$(grep -c "running:" "$T/gw.log" 2>/dev/null)
 	ip netns exec "$LAB_GW_NS" "$TCPMIGD" -c "$T/tcpmigd.conf" -S "$CTL_SOCK" "$@" \
 		>>"$T/gw.log" 2>&1 &
 	GW_PID=$!
 	for _ in $(seq 100); do
-		[[ -S $CTL_SOCK ]] && grep -q "running:" "$T/gw.log" && return 0
+		[[ -S $CTL_SOCK ]] && (($(grep -c "running:" "$T/gw.log") > ${runs:-0})) && return 0
 		kill -0 "$GW_PID" 2>/dev/null || break
 		sleep 0.05
 	done
@@ -124,6 +129,9 @@ gw_stop() { # clean stop (SIGTERM), wait for exit
 		st=$(ctl -j stats 2>/dev/null) &&
 			read -r x o < <(jget "$st" "str(d['stats'].get('fast_translated', 0)) + ' ' + str(d['stats'].get('fast_offloads', 0))") &&
 			_fast_xl=$((_fast_xl + x)) _fast_off=$((_fast_off + o))
+		# For a failure's diagnosis (cleanup prints them): every non-zero fast-path counter.
+		[[ -n $st ]] && jget "$st" "' '.join('%s=%d' % (k, v) for k, v in d['stats'].items() if v and (k.startswith('fast_') or k in ('migrations_rolled_back', 'bad_ack', 'pkts_dropped_spoofed')))" \
+			>>"$T/fast-counters.txt" 2>/dev/null
 	fi
 	kill -TERM "$GW_PID" 2>/dev/null
 	for _ in $(seq 100); do
