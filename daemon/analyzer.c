@@ -208,10 +208,15 @@ static void decide(struct flow *f, const struct tm_target *t, const char *why)
 		to = pick(f, t);
 		err = to ? hs_begin(f, to, NULL) : "no-pool-member";
 		if (!err) {
-			/* The held request goes to the new backend once the handoff commits. */
-			memcpy(f->hs.held, a->held, a->nheld * sizeof(a->held[0]));
-			f->hs.nheld = a->nheld;
-			f->hs.held_bytes = a->held_bytes;
+			/* The held request goes to the new backend once the handoff commits (or to
+			 * the old one now if it already ended: hs_begin() can roll back at once). */
+			if (f->hs.st != HS_NONE && f->hs.held) {
+				memcpy(f->hs.held, a->held, a->nheld * sizeof(a->held[0]));
+				f->hs.nheld = a->nheld;
+				f->hs.held_bytes = a->held_bytes;
+			} else {
+				gw_release(f, a->held, a->nheld);
+			}
 			a->nheld = 0;
 			ev_push("decision", f->id, "%s: migrate to %s", why, ep_str(to, b, sizeof(b)));
 			g_cnt.analyzer_migrate++;

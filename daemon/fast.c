@@ -459,6 +459,30 @@ static bool lookup(const struct tm_fast_key *k, struct tm_fast_flow *v)
 	return bpf_map_lookup_elem(flows_fd, k, v) == 0;
 }
 
+/*
+ * Read and delete in one step (BPF_MAP_LOOKUP_AND_DELETE_ELEM, hash maps since Linux 5.14): only
+ * a program run already past its lookup can still update the copy we took; a separate lookup
+ * and delete leaves the syscalls in between for packets whose state is lost.
+ */
+static bool take(const struct tm_fast_key *k, struct tm_fast_flow *v)
+{
+	static bool no_lookup_and_delete;
+
+	if (!no_lookup_and_delete) {
+		if (bpf_map_lookup_and_delete_elem(flows_fd, k, v) == 0)
+			return true;
+		if (errno == ENOENT)
+			return false;
+		/* 524: the kernel's ENOTSUPP, which no userspace header names */
+		if (errno == EINVAL || errno == EOPNOTSUPP || errno == 524)
+			no_lookup_and_delete = true; /* an older kernel: the two-step way from now on */
+	}
+	if (!lookup(k, v))
+		return false;
+	bpf_map_delete_elem(flows_fd, k);
+	return true;
+}
+
 void fast_takeback(struct flow *f, uint64_t now)
 {
 	struct tm_fast_key kc, ks;
@@ -468,10 +492,8 @@ void fast_takeback(struct flow *f, uint64_t now)
 	if (!f->offloaded)
 		return;
 	keys(f, &kc, &ks);
-	hc = lookup(&kc, &vc);
-	hs = lookup(&ks, &vs);
-	bpf_map_delete_elem(flows_fd, &kc);
-	bpf_map_delete_elem(flows_fd, &ks);
+	hc = take(&kc, &vc);
+	hs = take(&ks, &vs);
 	meta_key_del(f->fast_cookie);
 	/* Who spoke last while the kernel had the flow: the reply boundary (handoff.c). */
 	if (hc && hs && (vc.st.data_ns || vs.st.data_ns))

@@ -222,6 +222,7 @@ const char *hs_begin(struct flow *f, const struct tm_endpoint_cfg *to, struct ct
 {
 	const struct tm_service *svc = f->svc;
 	struct tm_flow_key tk;
+	struct held_pkt *held;
 	struct fnode *n;
 	bool known = false;
 	uint64_t now = now_ns();
@@ -240,11 +241,15 @@ const char *hs_begin(struct flow *f, const struct tm_endpoint_cfg *to, struct ct
 	n = table_lookup(&tk);
 	if (n && !(n->flow == f && n->kind == FN_OLD))
 		return "busy"; /* that backend already has this client tuple in another flow */
+	held = calloc(TM_HOLD_MAX_PKTS, sizeof(*held));
+	if (!held)
+		return "out-of-memory";
 	if (n)
 		table_drop_tomb(f, &tk);
 	fast_takeback(f, now); /* a handoff runs in the slow path */
 
 	memset(&f->hs, 0, sizeof(f->hs));
+	f->hs.held = held;
 	f->hs.target_was_old = n != NULL;
 	f->hs.to = *to;
 	f->hs.from = f->backend;
@@ -286,6 +291,11 @@ static void finish(struct flow *f, const char *reason)
 	active_del(f);
 	f->hs.st = HS_NONE;
 	f->hs.waiter = NULL;
+	for (unsigned i = 0; i < f->hs.nheld; i++) /* released before: none left, normally */
+		free(f->hs.held[i].data);
+	free(f->hs.held);
+	f->hs.held = NULL;
+	f->hs.nheld = 0;
 	if (w)
 		ctl_migrate_done(w, f, reason, el);
 }

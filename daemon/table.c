@@ -169,8 +169,9 @@ void table_free_flow(struct flow *f)
 	table_unlink(&f->cnode);
 	table_unlink(&f->bnode);
 	table_unlink(&f->hs.target_node);
-	for (unsigned i = 0; i < f->hs.nheld; i++)
+	for (unsigned i = 0; f->hs.held && i < f->hs.nheld; i++)
 		free(f->hs.held[i].data);
+	free(f->hs.held);
 	an_flow_free(f);
 	if (f->lprev)
 		f->lprev->lnext = f->lnext;

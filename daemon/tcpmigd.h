@@ -234,7 +234,8 @@ struct handoff {
 	struct tm_synopts syn2;
 	bool have_synack;
 	bool target_was_old; /* the target is a former backend of this flow (tombstoned) */
-	struct held_pkt held[TM_HOLD_MAX_PKTS];
+	struct held_pkt *held; /* TM_HOLD_MAX_PKTS of them, allocated for the handoff only:
+				* a flow that is not migrating carries 8 bytes, not 1.5 KiB */
 	unsigned nheld;
 	size_t held_bytes;
 	__u32 held_end;	      /* client sequence after the last byte held */
