@@ -51,7 +51,8 @@ service $S1:11111
 	backend $S2:11111
 CONF
 sed 's/^/   | /' "$T/tcpmigd.conf"
-ns gw "$BUILD/tcpmigd" -c "$T/tcpmigd.conf" -S "$T/ctl.sock" 2> >(sed -u 's/^/   tcpmigd | /') &
+# ip netns exec itself (not the ns function): $! is then tcpmigd, which a kill stops.
+ip netns exec "$P-gw" "$BUILD/tcpmigd" -c "$T/tcpmigd.conf" -S "$T/ctl.sock" 2> >(sed -u 's/^/   tcpmigd | /') &
 GW=$!
 for _ in $(seq 100); do [[ -S $T/ctl.sock ]] && break; sleep 0.05; done
 ctl() { "$BUILD/tcpmigctl" -S "$T/ctl.sock" "$@"; }
@@ -116,9 +117,11 @@ echo "   (established flows are translated by a tc program in the kernel; a hand
 echo "    back into tcpmigd for a moment and offloads it again with the new translation)"
 kill "$GW" 2>/dev/null
 wait "$GW" 2>/dev/null
+for _ in $(seq 100); do [[ -S $T/ctl.sock ]] || break; sleep 0.05; done # it removes its socket
 rm -f "$T/ctl.sock"
 echo "fast-path on" >>"$T/tcpmigd.conf"
-ns gw "$BUILD/tcpmigd" -c "$T/tcpmigd.conf" -S "$T/ctl.sock" 2> >(sed -u 's/^/   tcpmigd | /') &
+# ip netns exec itself (not the ns function): $! is then tcpmigd, which a kill stops.
+ip netns exec "$P-gw" "$BUILD/tcpmigd" -c "$T/tcpmigd.conf" -S "$T/ctl.sock" 2> >(sed -u 's/^/   tcpmigd | /') &
 GW=$!
 for _ in $(seq 100); do [[ -S $T/ctl.sock ]] && break; sleep 0.05; done
 ns c1 stdbuf -oL "$BUILD/lab/demo_client" --count 10 --interval 400 --message "fast" "$S1" 11111 \
