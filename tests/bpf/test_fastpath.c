@@ -36,6 +36,25 @@ static void s2c_xlate(struct tm_xlate *x, int family, const struct spec *client_
 	x->win_shift = -3;
 }
 
+/* A client->server spec with timestamps (NOP, NOP, TS 1/2): what the stack sends. */
+static void spec_ts(struct spec *s, int family)
+{
+	spec_init(s, family);
+	opt_nop(s);
+	opt_nop(s);
+	opt_ts(s, 1, 2);
+}
+
+/* The backend's answer to client spec @c: from the backend @c2s sends to, back to the client. */
+static void backend_spec(struct spec *b, const struct spec *c, const struct tm_xlate *c2s)
+{
+	*b = *c;
+	memcpy(b->saddr, c2s->daddr.w, 16);
+	b->sport = c2s->dport;
+	memcpy(b->daddr, c->saddr, 16);
+	b->dport = c->sport;
+}
+
 /* One translated packet: verdict, counter @reason, bytes as userspace makes them, checksums,
  * mark. */
 static void check_xlated_as(const char *name, const struct spec *s, const struct tm_xlate *x,
@@ -194,11 +213,7 @@ static void layouts(int family)
 				check_xlated(name, &s, &c2s);
 			} else {
 				/* The backend's answer: from the backend to the client. */
-				b = s;
-				memcpy(b.saddr, c2s.daddr.w, 16);
-				b.sport = c2s.dport;
-				memcpy(b.daddr, s.saddr, 16);
-				b.dport = s.sport;
+				backend_spec(&b, &s, &c2s);
 				s2c_xlate(&s2c, family, &s);
 				flow_put(&b, &s2c, TM_FAST_DIR_S2C, NULL);
 				snprintf(name, sizeof(name), "%s s2c, %s", fam, what);
@@ -258,10 +273,7 @@ static void punts(void)
 		const char *f = fam ? "v6" : "v4";
 		char name[96];
 
-		spec_init(&s, family);
-		opt_nop(&s);
-		opt_nop(&s);
-		opt_ts(&s, 1, 2);
+		spec_ts(&s, family);
 		c2s_xlate(&x, family);
 		snprintf(name, sizeof(name), "%s not offloaded", f);
 		check_punt_spec(name, &s, TM_FAST_PUNT_NO_FLOW);
@@ -434,11 +446,7 @@ static void implausible(int family)
 
 	spec_init(&c, family);
 	c2s_xlate(&c2s, family);
-	b = c;
-	memcpy(b.saddr, c2s.daddr.w, 16);
-	b.sport = c2s.dport;
-	memcpy(b.daddr, c.saddr, 16);
-	b.dport = c.sport;
+	backend_spec(&b, &c, &c2s);
 	s2c_xlate(&s2c, family, &c);
 	memset(&seed_c, 0, sizeof(seed_c));
 	seed_c.nxt = 0x00000100; /* the client sent up to here (just after a wrap) */
@@ -512,10 +520,7 @@ static void orphan(int family)
 	struct spec s, o;
 	char name[96];
 
-	spec_init(&s, family);
-	opt_nop(&s);
-	opt_nop(&s);
-	opt_ts(&s, 1, 2);
+	spec_ts(&s, family);
 	c2s_xlate(&x, family);
 	flow_put(&s, &x, TM_FAST_DIR_C2S, NULL);
 	beat_auto = 0;
@@ -529,7 +534,8 @@ static void orphan(int family)
 	check_xlated_as(name, &o, &x, TM_FAST_XLATED_ORPHAN);
 	flow_get(&s, &v);
 	is_int(v.st.nxt, o.seq + 1, "%s FIN translated: nxt counts its sequence number", f);
-	ok(v.st.seen & TM_FAST_SEEN_FIN, "%s FIN translated: marked seen for a restarted daemon", f);
+	ok(v.st.seen & TM_FAST_SEEN_FIN, "%s FIN translated: marked seen for a restarted daemon",
+	   f);
 	heartbeat_set(0); /* a clean stop that left its flows to the kernel */
 	o.flags = TM_TCP_RST | TM_TCP_ACK;
 	snprintf(name, sizeof(name), "%s RST, daemon stopped: translated", f);
@@ -612,11 +618,7 @@ static void state(int family)
 
 	/* Server->client: observed after translation (seq + dseq, TSval + dts). */
 	spec_init(&c, family);
-	b = c;
-	memcpy(b.saddr, c2s.daddr.w, 16);
-	b.sport = c2s.dport;
-	memcpy(b.daddr, c.saddr, 16);
-	b.dport = c.sport;
+	backend_spec(&b, &c, &c2s);
 	s2c_xlate(&s2c, family, &c);
 	flow_put(&b, &s2c, TM_FAST_DIR_S2C, NULL); /* nothing seen yet: first values are taken */
 	b.seq = 5000;
