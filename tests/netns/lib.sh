@@ -125,22 +125,35 @@ _fast_xl=0 _fast_off=0 # what the kernel did while the daemons of this test ran 
 gw_stop() { # clean stop (SIGTERM), wait for exit
 	[[ -n $GW_PID ]] || return 0
 	if [[ ${TCPMIG_FASTPATH:-} == on ]] && kill -0 "$GW_PID" 2>/dev/null; then
-		local st
+		local st x o rest
+		# Translated packets, offloads, then every non-zero fast-path counter (cleanup prints
+		# those for a failure's diagnosis).
 		st=$(ctl -j stats 2>/dev/null) &&
-			read -r x o < <(jget "$st" "str(d['stats'].get('fast_translated', 0)) + ' ' + str(d['stats'].get('fast_offloads', 0))") &&
-			_fast_xl=$((_fast_xl + x)) _fast_off=$((_fast_off + o))
-		# For a failure's diagnosis (cleanup prints them): every non-zero fast-path counter.
-		[[ -n $st ]] && jget "$st" "' '.join('%s=%d' % (k, v) for k, v in d['stats'].items() if v and (k.startswith('fast_') or k in ('migrations_rolled_back', 'bad_ack', 'pkts_dropped_spoofed')))" \
-			>>"$T/fast-counters.txt" 2>/dev/null
+			read -r x o rest < <(jget "$st" "' '.join([str(d['stats'].get('fast_translated', 0)), str(d['stats'].get('fast_offloads', 0))] + ['%s=%d' % (k, v) for k, v in d['stats'].items() if v and (k.startswith('fast_') or k in ('migrations_rolled_back', 'bad_ack', 'pkts_dropped_spoofed'))])") &&
+			_fast_xl=$((_fast_xl + x)) _fast_off=$((_fast_off + o)) &&
+			echo "$rest" >>"$T/fast-counters.txt"
 	fi
 	kill -TERM "$GW_PID" 2>/dev/null
 	for _ in $(seq 100); do
 		kill -0 "$GW_PID" 2>/dev/null || break
 		sleep 0.05
 	done
+	gw_kill
+}
+
+gw_kill() { # SIGKILL, no clean-up by the daemon (its rules, fast path and maps stay)
+	[[ -n $GW_PID ]] || return 0
 	kill -KILL "$GW_PID" 2>/dev/null
 	wait "$GW_PID" 2>/dev/null
 	GW_PID=
+}
+
+# gw_restart LOGNAME CONFIG_TEXT: a new daemon after a stop or kill; the former one's log is kept
+# as gw.LOGNAME.log.
+gw_restart() {
+	mv "$T/gw.log" "$T/gw.$1.log"
+	rm -f "$CTL_SOCK"
+	gw_start "$2"
 }
 
 ctl() {

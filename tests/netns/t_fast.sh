@@ -115,11 +115,6 @@ check "dl: the kernel translated most packets (slow path $pin < kernel $xt / 4)"
 # re-adopts the flow, which can then be handed back to server 1 and finishes byte-exact.
 mkdir -p "$T/bpffs"
 mount -t bpf bpf "$T/bpffs" || { echo "Bail out! cannot mount a bpffs"; exit 1; }
-restart() { # restart LOGNAME: start a new daemon on the same config
-	mv "$T/gw.log" "$T/gw.$1.log"
-	rm -f "$CTL_SOCK"
-	gw_start "$CONF"
-}
 CONF="service $S1:11112
 	backend $S1:11112
 	backend $S2:11112
@@ -138,14 +133,12 @@ ref="$C1:$port"
 sleep 0.4
 check "pin: migrate s1->s2 exits 0" mig "$ref" "$S2:11112"
 check "pin: offloaded" wait_path "$ref" fast
-kill -KILL "$GW_PID"
-wait "$GW_PID" 2>/dev/null
-GW_PID=
+gw_kill
 b0=$(stat -c %s "$T/rs.bin")
 sleep 1
 b1=$(stat -c %s "$T/rs.bin")
 check "pin: with tcpmigd killed (-9) the migrated flow goes on ($((b1 - b0)) bytes in 1 s)" test $((b1 - b0)) -gt 5000000
-restart kill
+gw_restart kill "$CONF"
 check "pin: the restarted daemon re-adopted the flow" grep -q "re-adopted 1 offloaded flow" "$T/gw.log"
 is "pin: ... it shows on server 2, offloaded" \
 	"$(jget "$(ctl -j flow "$ref")" "d['flow']['backend'] + ' ' + d['flow']['path']")" "$S2:11112 fast"
@@ -156,7 +149,7 @@ b0=$(stat -c %s "$T/rs.bin")
 sleep 1
 b1=$(stat -c %s "$T/rs.bin")
 check "pin: with tcpmigd stopped (SIGTERM) the flow goes on ($((b1 - b0)) bytes in 1 s)" test $((b1 - b0)) -gt 5000000
-restart term
+gw_restart term "$CONF"
 check "pin: re-adopted again" grep -q "re-adopted 1 offloaded flow" "$T/gw.log"
 check "pin: the re-adopted flow is handed back to server 1" mig "$ref" "$S1:11112"
 wait $cl
@@ -184,9 +177,7 @@ sleep 0.3
 check "orphan: migrate s1->s2 exits 0" mig "$ref" "$S2:11111"
 check "orphan: offloaded" wait_path "$ref" fast
 nx0=$(stat_of fast_translated_no_daemon)
-kill -KILL "$GW_PID"
-wait "$GW_PID" 2>/dev/null
-GW_PID=
+gw_kill
 wait $cl
 is "orphan: the client got all 20 replies and closed (exit 0)" "$?" 0
 is "orphan: replies from server1, then server2" \
@@ -199,7 +190,7 @@ is "orphan: server 2's side closed completely (no socket left for $ref, any stat
 kill -INT $td 2>/dev/null
 sleep 0.2
 is "orphan: no RST reached the client" "$(tcpdump -nn -r "$T/orst.pcap" 2>/dev/null | wc -l)" 0
-restart orphan
+gw_restart orphan "$CONF"
 check "orphan: the kernel translated the FINs (fast_translated_no_daemon +$(($(stat_of fast_translated_no_daemon) - nx0)))" \
 	test $(($(stat_of fast_translated_no_daemon) - nx0)) -ge 2
 is "orphan: the restarted daemon did not re-adopt the closed flow" "$(stat_of fast_readopt_closed)" 1

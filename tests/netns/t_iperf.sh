@@ -42,16 +42,6 @@ _bg_pids+=($!)
 for _ in $(seq 50); do grep -qs listening "$T/tcpdump.err" && break; sleep 0.1; done
 check "tcpdump captures RSTs to the client" grep -qs listening "$T/tcpdump.err"
 
-restart() { # restart LOGNAME: a new daemon on the same config and pinned maps
-	mv "$T/gw.log" "$T/gw.$1.log"
-	rm -f "$CTL_SOCK"
-	TCPMIG_FASTPATH= gw_start "$CONF"
-}
-kill9() {
-	kill -KILL "$GW_PID"
-	wait "$GW_PID" 2>/dev/null
-	GW_PID=
-}
 # flows_on: "N backend path" lines of the daemon's flows, e.g. "2 10.0.0.2:5201 fast".
 flows_on() {
 	jget "$(ctl -j flows)" "'\n'.join(sorted(set('%d %s %s' % (sum(1 for g in d['flows'] if g['backend'] == f['backend'] and g['path'] == f['path']), f['backend'], f['path']) for f in d['flows'])))"
@@ -92,7 +82,7 @@ nsx c1 iperf3 -c "$S1" -p 5201 -t 8 -J >"$T/up.json" 2>"$T/up.err" &
 cl=$!
 sleep 2
 offloaded_on upload
-kill9
+gw_kill
 wait $cl
 rc=$?
 check_run upload "$T/up.json"
@@ -101,16 +91,16 @@ is "upload: server 2's sockets of the run closed completely (kernel-translated F
 	"$(nsx s2 ss -tanH "sport = :5201" | awk '{print $5}' | grep -cE "^$C1:")" 0
 
 # --- download, daemon killed, restarted mid-run --------------------------------------------------
-restart up
+TCPMIG_FASTPATH= gw_restart up "$CONF"
 check "a restarted daemon does not re-adopt the closed flows" test "$(stat_of fast_readopt_closed)" -ge 2
 is "... and has none" "$(jget "$(ctl -j flows)" "len(d['flows'])")" 0
 nsx c1 iperf3 -c "$S1" -p 5201 -t 8 -R -J >"$T/down.json" 2>"$T/down.err" &
 cl=$!
 sleep 2
 offloaded_on download
-kill9
+gw_kill
 sleep 2
-restart down
+TCPMIG_FASTPATH= gw_restart down "$CONF"
 check "download: the restarted daemon re-adopted both flows" \
 	grep -q "re-adopted 2 offloaded flow" "$T/gw.log"
 is "download: ... on server 2, offloaded" "$(flows_on)" "2 $S2:5201 fast"

@@ -86,9 +86,7 @@ mv "$T/gw.log" "$T/gw.term.log"
 gw_start "$CONF"
 sleep 0.3
 start_sessions kill
-kill -KILL "$GW_PID"
-wait "$GW_PID" 2>/dev/null
-GW_PID=
+gw_kill
 if [[ ${TCPMIG_FASTPATH:-} == on ]]; then
 	# The fast path: the tc program and its maps outlive a killed daemon (the filter holds them,
 	# pinned or not), so the offloaded, migrated session goes on, translated in the kernel.
