@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Send hand-made IPv4/TCP packets from a lab host through AF_PACKET (exact bytes, no kernel fix-ups).
 
-usage: inject.py IFACE GW_MAC SRC:SPORT DST:DPORT KIND [SEQ ACK]
+usage: inject.py IFACE GW_MAC SRC:SPORT DST:DPORT KIND [SEQ ACK [COUNT]]
 KIND: trunc-tcp | doff-short | doff-long | opt-overrun | opt-len0 | opt-len1 | sack-badlen |
       rst-outside | ack-future | syn-in-flow
-Prints what it sent.  Used by tests/netns/t_hostile.sh.
+COUNT copies (default 1) leave back to back from one socket, microseconds apart.
+Prints what it sent.  Used by tests/netns/t_hostile.sh and t_handoff.sh.
 """
 import socket
 import struct
@@ -47,6 +48,7 @@ def main():
     kind = sys.argv[5]
     seq = int(sys.argv[6]) if len(sys.argv) > 6 else 12345
     ack = int(sys.argv[7]) if len(sys.argv) > 7 else 0
+    count = int(sys.argv[8]) if len(sys.argv) > 8 else 1
     A, R, S, P = 0x10, 0x04, 0x02, 0x08
     if kind == "trunc-tcp":
         seg = tcp(src, dst, sport, dport, seq, ack, A)[:12]
@@ -73,8 +75,9 @@ def main():
         return 2
     pkt = ip4(src, dst, seg)
     s = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(0x0800))
-    s.sendto(pkt, (iface, 0x0800, 0, 0, mac))
-    print("sent %s (%d bytes)" % (kind, len(pkt)))
+    for _ in range(count):
+        s.sendto(pkt, (iface, 0x0800, 0, 0, mac))
+    print("sent %s (%d bytes) x%d" % (kind, len(pkt), count))
     return 0
 
 
