@@ -81,7 +81,23 @@ struct tm_fast_flow {
 	__u8 pad[3];
 	__u32 flags;		/* TM_FAST_F_* */
 	struct tm_fast_side st; /* seeded by the daemon, then advanced by the program */
+	/* Appended (pinned layout): the take-back handshake (fast.c, docs/fastpath.md). */
+	__u32 gate;	/* the flow's slot in tm_fast_gate, shared by both directions */
+	__u32 inflight; /* program runs inside this entry right now (atomic) */
 };
+
+/*
+ * Value of tm_fast_gate (an array, one slot per offloaded flow, written in place by the daemon):
+ * non-zero = the daemon is taking the flow back, punt.  A run counts itself in the entry's
+ * inflight (a fully ordered atomic) before it reads the gate; the daemon closes the gate, then
+ * waits for inflight to fall to 0 before it reads and deletes the entries: no run that missed
+ * the closed gate can still be changing state the daemon has already read.
+ */
+struct tm_fast_gate {
+	__u32 closed;
+};
+/* More runs in one entry than CPUs could make: the entry is garbage, punt (BAD_ENTRY). */
+#define TM_FAST_INFLIGHT_SANE (1u << 16)
 
 /*
  * Value of tm_fast_meta, keyed by the flow's cookie: what a restarted daemon needs, beyond the two

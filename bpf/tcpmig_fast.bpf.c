@@ -34,6 +34,14 @@ struct {
 	__type(value, struct tm_fast_meta);
 } tm_fast_meta SEC(".maps");
 
+/* Per-flow gates of the take-back (struct tm_fast_gate); max_entries set by the loader. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TM_FAST_FLOWS_MAX / 2);
+	__type(key, __u32);
+	__type(value, struct tm_fast_gate);
+} tm_fast_gate SEC(".maps");
+
 /* The daemon's heartbeat (struct tm_fast_daemon). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -259,52 +267,43 @@ static __always_inline int fast_hdrs(struct __sk_buff *skb, const struct fast_pk
 	return 0;
 }
 
-static __always_inline int fast_handle(struct __sk_buff *skb)
+/* One packet of offloaded entry @f (its gate open): translate it or say why not. */
+static __always_inline int fast_flow(struct __sk_buff *skb, const struct fast_pkt *fp,
+				     const struct tm_fast_key *key, struct tm_fast_flow *f)
 {
-	struct tm_fast_key key = {};
-	struct fast_pkt fp = {};
 	struct tm_xlate_diff d;
-	struct tm_fast_flow *f;
 	struct fast_seg seg;
 	struct tm_tcphdr *th;
 	__u8 *l3, *tcp, *end;
 	int r, done = TM_FAST_XLATED;
 
-	r = fast_parse(skb, &fp, &key);
-	if (r)
-		return r;
-	f = bpf_map_lookup_elem(&tm_fast_flows, &key);
-	if (!f)
-		return TM_FAST_PUNT_NO_FLOW;
-	if (f->flags & TM_FAST_F_PAUSE)
-		return TM_FAST_PUNT_PAUSED;
-	if (fp.tcp_flags & TM_TCP_SYN)
+	if (fp->tcp_flags & TM_TCP_SYN)
 		return TM_FAST_PUNT_SYN;
 	/* FIN and RST are the daemon's (it tracks the close, checks an RST), unless there is none:
 	 * then translating them is the only way the flow can end cleanly. */
-	if (fp.tcp_flags & (TM_TCP_FIN | TM_TCP_RST)) {
+	if (fp->tcp_flags & (TM_TCP_FIN | TM_TCP_RST)) {
 		if (!fast_orphaned())
-			return fp.tcp_flags & TM_TCP_FIN ? TM_FAST_PUNT_FIN : TM_FAST_PUNT_RST;
+			return fp->tcp_flags & TM_TCP_FIN ? TM_FAST_PUNT_FIN : TM_FAST_PUNT_RST;
 		done = TM_FAST_XLATED_ORPHAN;
 	}
-	if (f->x.family != fp.family || f->dir > TM_FAST_DIR_S2C)
+	if (f->x.family != fp->family || f->dir > TM_FAST_DIR_S2C)
 		return TM_FAST_PUNT_BAD_ENTRY;
 
 	/* tm_xlate_rewrite(), part by part: header checks, option parse, rewrite. */
 	d.pdiff = d.tdiff = 0;
-	r = fast_hdrs(skb, &fp, &l3, &tcp, &end);
+	r = fast_hdrs(skb, fp, &l3, &tcp, &end);
 	if (r)
 		return r;
-	if (tm_xlate_hdr(&f->x, l3, tcp, end) != (int)fp.hlen)
+	if (tm_xlate_hdr(&f->x, l3, tcp, end) != (int)fp->hlen)
 		return TM_FAST_PUNT_TRUNC; /* fast_parse() checked the same: cannot happen */
-	if (fast_parse_opts(skb, &fp, tcp, end, &d.opts))
+	if (fast_parse_opts(skb, fp, tcp, end, &d.opts))
 		return TM_FAST_PUNT_BAD_OPT;
-	r = fast_hdrs(skb, &fp, &l3, &tcp, &end);
+	r = fast_hdrs(skb, fp, &l3, &tcp, &end);
 	if (r)
 		return r;
 	th = (struct tm_tcphdr *)tcp;
 	/* After the option parse, as in the slow path: a malformed packet counts as malformed. */
-	if ((fp.tcp_flags & TM_TCP_ACK) && fast_ack_implausible(f, &key, th))
+	if ((fp->tcp_flags & TM_TCP_ACK) && fast_ack_implausible(f, key, th))
 		return TM_FAST_DROP_BAD_ACK;
 	fast_seg_read(&seg, th);
 	if (tm_xlate_rewrite_opts(&f->x, l3, tcp, end, &d))
@@ -325,15 +324,56 @@ static __always_inline int fast_handle(struct __sk_buff *skb)
 	}
 
 	/* Packet pointers are invalid from here: the helpers may move the data. */
-	if (fast_csum(skb, &fp, &d))
+	if (fast_csum(skb, fp, &d))
 		return TM_FAST_DROP_REWRITE;
 	if (tm_fast_mark_mask)
 		skb->mark = (skb->mark & ~tm_fast_mark_mask) | tm_fast_mark_value;
-	fast_observe(&f->st, &seg, &fp, !!(d.opts.present & TM_HAS_TS));
+	fast_observe(&f->st, &seg, fp, !!(d.opts.present & TM_HAS_TS));
 	if (done == TM_FAST_XLATED_ORPHAN)
-		__sync_fetch_and_or(&f->st.seen, (fp.tcp_flags & TM_TCP_FIN) ? TM_FAST_SEEN_FIN
+		__sync_fetch_and_or(&f->st.seen, (fp->tcp_flags & TM_TCP_FIN) ? TM_FAST_SEEN_FIN
 									     : TM_FAST_SEEN_RST);
 	return done;
+}
+
+static __always_inline int fast_handle(struct __sk_buff *skb)
+{
+	struct tm_fast_key key = {};
+	struct fast_pkt fp = {};
+	struct tm_fast_gate *g;
+	struct tm_fast_flow *f;
+	__u32 slot;
+	int r;
+
+	r = fast_parse(skb, &fp, &key);
+	if (r)
+		return r;
+	f = bpf_map_lookup_elem(&tm_fast_flows, &key);
+	if (!f)
+		return TM_FAST_PUNT_NO_FLOW;
+	if (f->flags & TM_FAST_F_PAUSE)
+		return TM_FAST_PUNT_PAUSED;
+	slot = f->gate;
+	g = bpf_map_lookup_elem(&tm_fast_gate, &slot);
+	if (!g)
+		return TM_FAST_PUNT_BAD_ENTRY;
+	/*
+	 * Count this run in, then look at the gate (struct tm_fast_gate).  The fetch variant of the
+	 * atomic is fully ordered (the value is used for that: without a use clang emits the
+	 * unordered add), so the gate is read after the count is visible to the daemon.
+	 */
+	if (__sync_fetch_and_add(&f->inflight, 1) > TM_FAST_INFLIGHT_SANE) {
+		__sync_fetch_and_add(&f->inflight, -1);
+		return TM_FAST_PUNT_BAD_ENTRY;
+	}
+	if (*(volatile __u32 *)&g->closed)
+		r = TM_FAST_PUNT_PAUSED;
+	else
+		r = fast_flow(skb, &fp, &key, f);
+	/* Fully ordered too (a release): the state updates above are seen before the count drops.
+	 * It was 0 only if the entry was rewritten under this run. */
+	if (__sync_fetch_and_add(&f->inflight, -1) == 0 && r == TM_FAST_XLATED)
+		r = TM_FAST_PUNT_BAD_ENTRY;
+	return r;
 }
 
 SEC("tc")

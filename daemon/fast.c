@@ -4,11 +4,13 @@
  * into the slow path for a handoff or for anything the kernel punts (FIN, RST, SYN, bad options).
  *
  * Offload writes a flow's two map entries (client -> service, backend -> client) seeded from the
- * model; from then on the program translates and keeps the state.  Take-back reads both entries,
- * merges their state into the model (serial max: nothing moves back) and deletes them.  A program
- * run on another CPU may still translate a packet in the microseconds around the delete and its
- * state update is lost with the entry: for a short drain time the slow path lets an ACK beyond
- * what the model saw advance the model (gw.c, hostile()) instead of dropping it.
+ * model, with a gate slot (tm_fast_gate) of its own; from then on the program translates and
+ * keeps the state.  Take-back closes the gate, waits until no program run is inside either entry
+ * (their inflight counts), then reads both, merges their state into the model (serial max:
+ * nothing moves back) and deletes them.  A run on another CPU either saw the closed gate and
+ * punted its packet to the queue, where the slow path takes it after the take-back, or it had
+ * counted itself in and finished its state update before the daemon read: the model misses no
+ * segment the kernel forwarded (a handoff cut at a stale sequence number would stall the flow).
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -28,14 +30,16 @@
 
 #define FAST_TC_HANDLE 0x746d /* "tm" */
 #define FAST_TC_PRIO   2      /* after the lab's loss injector (prio 1), which passes packets on */
-#define FAST_DRAIN_NS  (50ull * 1000000ull)
+#define FAST_WAIT_NS   (10ull * 1000000ull) /* for program runs still inside a flow's entries */
 
 _Static_assert(sizeof(struct tm_fast_key) == sizeof(struct tm_flow_key), "key layouts differ");
 _Static_assert(sizeof(((struct tm_fast_meta *)0)->c_syn) == sizeof(struct tm_synopts),
 	       "tm_fast_meta holds a struct tm_synopts");
 
 static struct tcpmig_fast *skel;
-static int flows_fd = -1, stats_fd = -1, meta_fd = -1, daemon_fd = -1;
+static int flows_fd = -1, stats_fd = -1, meta_fd = -1, daemon_fd = -1, gate_fd = -1;
+static uint8_t *gate_used; /* one byte per tm_fast_gate slot: held by an offloaded flow */
+static __u32 ngates, gate_next;
 static uint64_t last_beat_ns;
 static bool pinned; /* maps pinned in bpffs: offloaded flows outlive the daemon */
 static int ifs[TM_FAST_MAX_IFS];
@@ -126,7 +130,8 @@ static void detach(int ifindex)
 static bool pin_setup(const struct tm_config *c)
 {
 	struct bpf_map *maps[] = {skel->maps.tm_fast_flows, skel->maps.tm_fast_stats,
-				  skel->maps.tm_fast_meta, skel->maps.tm_fast_daemon};
+				  skel->maps.tm_fast_meta, skel->maps.tm_fast_daemon,
+				  skel->maps.tm_fast_gate};
 	struct statfs sf;
 	char path[300];
 
@@ -149,6 +154,40 @@ static bool pin_setup(const struct tm_config *c)
 
 static void keys(const struct flow *f, struct tm_fast_key *c2s, struct tm_fast_key *s2c);
 static void meta_key_del(__u64 cookie);
+
+/* A gate slot's state, written in place (array map): closed = punt every packet. */
+static int gate_set(__u32 slot, bool closed)
+{
+	struct tm_fast_gate g = {.closed = closed};
+
+	return bpf_map_update_elem(gate_fd, &slot, &g, BPF_ANY);
+}
+
+/* A free gate slot, opened, or -1.  Round robin: a freed slot is reused as late as possible. */
+static int64_t gate_alloc(void)
+{
+	for (__u32 i = 0; i < ngates; i++) {
+		__u32 slot = (gate_next + i) % ngates;
+
+		if (gate_used[slot])
+			continue;
+		if (gate_set(slot, false))
+			return -1;
+		gate_used[slot] = 1;
+		gate_next = (slot + 1) % ngates;
+		return slot;
+	}
+	return -1;
+}
+
+/* Closed and free: a run that looked the entry up just before its delete still punts. */
+static void gate_release(__u32 slot)
+{
+	if (slot >= ngates)
+		return;
+	gate_set(slot, true);
+	gate_used[slot] = 0;
+}
 
 /* One flow a former daemon left offloaded: back into the table, still offloaded. */
 static bool readopt_one(__u64 cookie, uint64_t now)
@@ -184,9 +223,17 @@ static bool readopt_one(__u64 cookie, uint64_t now)
 		g_cnt.fast_readopt_closed++;
 		goto drop;
 	}
-	f = table_new_flow(svc, &ck, &be);
-	if (!f)
+	/* Both directions behind one gate, which no other re-adopted flow holds; opened (the former
+	 * daemon may have died half way through a take-back). */
+	if (vc.gate != vs.gate || vc.gate >= ngates || gate_used[vc.gate] || gate_set(vc.gate, false))
 		goto drop;
+	f = table_new_flow(svc, &ck, &be);
+	if (!f) {
+		gate_set(vc.gate, true);
+		goto drop;
+	}
+	gate_used[vc.gate] = 1;
+	f->fast_gate = vc.gate;
 	table_reserve_id(cookie);
 	f->id = cookie;
 	f->st.state = TM_ST_ESTABLISHED;
@@ -261,6 +308,7 @@ int fast_init(const struct tm_config *c)
 	}
 	bpf_map__set_max_entries(skel->maps.tm_fast_flows, cap);
 	bpf_map__set_max_entries(skel->maps.tm_fast_meta, cap / 2);
+	bpf_map__set_max_entries(skel->maps.tm_fast_gate, cap / 2);
 	skel->rodata->tm_fast_mark_value = c->fast_mark;
 	skel->rodata->tm_fast_mark_mask = c->fast_mark_mask;
 	pinned = pin_setup(c);
@@ -279,6 +327,14 @@ int fast_init(const struct tm_config *c)
 	stats_fd = bpf_map__fd(skel->maps.tm_fast_stats);
 	meta_fd = bpf_map__fd(skel->maps.tm_fast_meta);
 	daemon_fd = bpf_map__fd(skel->maps.tm_fast_daemon);
+	gate_fd = bpf_map__fd(skel->maps.tm_fast_gate);
+	ngates = bpf_map__max_entries(skel->maps.tm_fast_gate);
+	gate_next = 0;
+	gate_used = calloc(ngates ? ngates : 1, 1);
+	if (!gate_used) {
+		log_warnx("fast path: out of memory for %u gate slots", ngates);
+		goto fail;
+	}
 	fast_heartbeat(now_ns()); /* before the attach: punted FIN/RST are ours from now on */
 	nifs = 0;
 	for (int i = 0; i < c->fast_nifaces; i++) {
@@ -339,7 +395,10 @@ void fast_fini(void)
 	nifs = 0;
 	tcpmig_fast__destroy(skel);
 	skel = NULL;
-	flows_fd = stats_fd = meta_fd = daemon_fd = -1;
+	free(gate_used);
+	gate_used = NULL;
+	ngates = 0;
+	flows_fd = stats_fd = meta_fd = daemon_fd = gate_fd = -1;
 	last_beat_ns = 0;
 }
 
@@ -377,10 +436,18 @@ bool fast_offload(struct flow *f, uint64_t now)
 {
 	struct tm_fast_key kc, ks;
 	struct tm_fast_flow vc = {0}, vs = {0};
+	int64_t slot;
 
 	if (!skel || f->offloaded || f->st.state != TM_ST_ESTABLISHED || f->hs.st != HS_NONE ||
 	    !f->an_done || f->an_dropping || now < f->fast_retry_ns)
 		return false;
+	slot = gate_alloc();
+	if (slot < 0) {
+		g_cnt.fast_offload_errors++;
+		f->fast_retry_ns = now + 1000000000ull;
+		return false;
+	}
+	vc.gate = vs.gate = (__u32)slot;
 	keys(f, &kc, &ks);
 	vc.x = f->c2s;
 	vc.cookie = vs.cookie = f->id;
@@ -390,12 +457,14 @@ bool fast_offload(struct flow *f, uint64_t now)
 	vs.dir = TM_FAST_DIR_S2C;
 	seed_side(&vs.st, &f->st.s, &f->st.c);
 	if (bpf_map_update_elem(flows_fd, &kc, &vc, BPF_ANY)) {
+		gate_release((__u32)slot);
 		g_cnt.fast_offload_errors++;
 		f->fast_retry_ns = now + 1000000000ull; /* map full: try again in a second */
 		return false;
 	}
 	if (bpf_map_update_elem(flows_fd, &ks, &vs, BPF_ANY)) {
 		bpf_map_delete_elem(flows_fd, &kc);
+		gate_release((__u32)slot);
 		g_cnt.fast_offload_errors++;
 		f->fast_retry_ns = now + 1000000000ull;
 		return false;
@@ -416,6 +485,7 @@ bool fast_offload(struct flow *f, uint64_t now)
 		bpf_map_update_elem(meta_fd, &f->fast_cookie, &m, BPF_ANY);
 	}
 	f->offloaded = true;
+	f->fast_gate = (__u32)slot;
 	g_cnt.fast_offloads++;
 	g_cnt.flows_offloaded++;
 	return true;
@@ -460,9 +530,8 @@ static bool lookup(const struct tm_fast_key *k, struct tm_fast_flow *v)
 }
 
 /*
- * Read and delete in one step (BPF_MAP_LOOKUP_AND_DELETE_ELEM, hash maps since Linux 5.14): only
- * a program run already past its lookup can still update the copy we took; a separate lookup
- * and delete leaves the syscalls in between for packets whose state is lost.
+ * Read and delete (BPF_MAP_LOOKUP_AND_DELETE_ELEM, hash maps since Linux 5.14; two steps on older
+ * kernels).  With the gate closed and no run inside, nothing changes the entry in between.
  */
 static bool take(const struct tm_fast_key *k, struct tm_fast_flow *v)
 {
@@ -483,15 +552,54 @@ static bool take(const struct tm_fast_key *k, struct tm_fast_flow *v)
 	return true;
 }
 
+static bool busy(const struct tm_fast_key *k)
+{
+	struct tm_fast_flow v;
+
+	return lookup(k, &v) && v.inflight;
+}
+
+/*
+ * The gate is closed: wait until no program run is inside either entry (the head of this file).
+ * A run takes microseconds; the bound is for an entry whose count is corrupt.
+ */
+static void wait_idle(const struct tm_fast_key *kc, const struct tm_fast_key *ks)
+{
+	uint64_t t0 = 0;
+
+	/* The closed gate (a store in the update syscall) before our reads of the counts: the
+	 * other half of the program's ordered count-then-read-gate. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	while (busy(kc) || busy(ks)) {
+		uint64_t t = now_ns();
+
+		if (!t0) {
+			t0 = t;
+			g_cnt.fast_takeback_waits++;
+		} else if (t - t0 > FAST_WAIT_NS) {
+			g_cnt.fast_takeback_stuck++;
+			log_warnx("fast path: program runs still counted in a flow's entries after "
+				  "%llu ms: taken back anyway",
+				  (unsigned long long)(FAST_WAIT_NS / 1000000ull));
+			return;
+		}
+	}
+}
+
 void fast_takeback(struct flow *f, uint64_t now)
 {
 	struct tm_fast_key kc, ks;
 	struct tm_fast_flow vc, vs;
 	bool hc, hs;
 
+	(void)now;
 	if (!f->offloaded)
 		return;
 	keys(f, &kc, &ks);
+	if (gate_set(f->fast_gate, true) == 0)
+		wait_idle(&kc, &ks);
+	else
+		g_cnt.fast_takeback_stuck++; /* cannot happen: an in-range array slot */
 	hc = take(&kc, &vc);
 	hs = take(&ks, &vs);
 	meta_key_del(f->fast_cookie);
@@ -507,8 +615,8 @@ void fast_takeback(struct flow *f, uint64_t now)
 		merge_side(&f->st.c, &f->st.s, &vc.st, true);
 	if (hs)
 		merge_side(&f->st.s, &f->st.c, &vs.st, true);
+	gate_release(f->fast_gate);
 	f->offloaded = false;
-	f->fast_drain_until = now + FAST_DRAIN_NS;
 	g_cnt.fast_takebacks++;
 	g_cnt.flows_offloaded--;
 }
@@ -520,8 +628,10 @@ void fast_forget(struct flow *f)
 	if (!f->offloaded || !skel)
 		return; /* after fast_fini(): entries left to the kernel on purpose */
 	keys(f, &kc, &ks);
+	gate_set(f->fast_gate, true);
 	bpf_map_delete_elem(flows_fd, &kc);
 	bpf_map_delete_elem(flows_fd, &ks);
+	gate_release(f->fast_gate);
 	meta_key_del(f->fast_cookie);
 	f->offloaded = false;
 	g_cnt.flows_offloaded--;

@@ -263,18 +263,7 @@ static bool hostile(const struct flow *f, const struct pkt_ctx *x, enum tm_dir d
 	if (fl & TM_TCP_SYN)
 		return dir == TM_DIR_C2S; /* a SYN inside an established flow */
 	/* Acknowledging data the peer never sent. */
-	if ((fl & TM_TCP_ACK) && tm_seq_gt(tm_pkt_ack(&x->p), peer->nxt)) {
-		/* Just taken back from the fast path, which may have forwarded a segment the model
-		 * missed (fast.c): believe an ACK within the peer's window, once. */
-		if (f->fast_drain_until && now_ns() < f->fast_drain_until &&
-		    tm_seq_leq(tm_pkt_ack(&x->p), peer->nxt + TM_FAST_DRAIN_SLACK)) {
-			((struct tm_side *)peer)->nxt = tm_pkt_ack(&x->p);
-			g_cnt.fast_resync++;
-			return false;
-		}
-		return true;
-	}
-	return false;
+	return (fl & TM_TCP_ACK) && tm_seq_gt(tm_pkt_ack(&x->p), peer->nxt);
 }
 
 static enum verdict client_packet(struct flow *f, struct pkt_ctx *x)

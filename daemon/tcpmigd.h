@@ -14,7 +14,6 @@
 #define TM_MAX_BACKENDS 16
 #define TM_MAX_SERVICES 64
 #define TM_FAST_MAX_IFS 32
-#define TM_FAST_DRAIN_SLACK (16u << 20) /* fast.c: how far an ACK may lead the model after take-back */
 #define TM_HOLD_MAX_PKTS 64
 #define TM_HOLD_MAX_BYTES (512 * 1024)
 
@@ -169,7 +168,8 @@ void conf_defaults(struct tm_config *c);
 	X(fast_offloads)                                                                      \
 	X(fast_takebacks)                                                                     \
 	X(fast_offload_errors)                                                                \
-	X(fast_resync)                                                                        \
+	X(fast_takeback_waits)                                                                \
+	X(fast_takeback_stuck)                                                                \
 	X(fast_readopted)                                                                     \
 	X(fast_readopt_closed)                                                                \
 	X(flows_offloaded)
@@ -270,7 +270,7 @@ struct flow {
 	struct flow *lnext, *lprev; /* all flows, for listing and sweeping */
 	struct flow *hnext, *hprev; /* flows with a running handoff */
 	bool offloaded;		    /* in the fast path's map: the kernel translates it */
-	uint64_t fast_drain_until;  /* taken back: an ACK the model missed may still come */
+	__u32 fast_gate;	    /* its slot in tm_fast_gate while offloaded (fast.c) */
 	uint64_t fast_retry_ns;	    /* offload failed (map full): not before then */
 	__u64 fast_cookie;	    /* key of its tm_fast_meta entry (its id when offloaded) */
 	bool an_done;		    /* first request decided (or nothing to inspect) */

@@ -32,4 +32,4 @@ $(FAST_TEST_BINS): $(O)/tests/test_bpf_%: tests/bpf/test_%.c $(wildcard tests/bp
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $@";)
 	$(Q)$(CC) $(CFLAGS) -Ibpf -I$(FAST_O) -Itests/unit -o $@ $< $(LIB) $(LDFLAGS) $(FAST_LIBBPF) \
-		$(LDLIBS_LIB)
+		$(LDLIBS_LIB) -pthread

@@ -29,7 +29,7 @@ struct frame {
 };
 
 static struct tcpmig_fast *skel;
-static int prog_fd, flows_fd, stats_fd, daemon_fd, ncpus;
+static int prog_fd, flows_fd, stats_fd, daemon_fd, gate_fd, ncpus;
 /* run() stands in for a live daemon (a fresh heartbeat before each test run) unless cleared. */
 static int beat_auto = 1;
 static char libbpf_log[8192];
@@ -316,6 +316,15 @@ static inline void flow_put(const struct spec *s, const struct tm_xlate *x, int 
 		printf("# map update failed: %s\n", strerror(errno));
 }
 
+/* Close or open gate slot @slot (struct tm_fast_gate), as the daemon's take-back does. */
+static inline void gate_put(__u32 slot, int closed)
+{
+	struct tm_fast_gate g = {.closed = (__u32)closed};
+
+	if (bpf_map_update_elem(gate_fd, &slot, &g, BPF_ANY))
+		printf("# gate update failed: %s\n", strerror(errno));
+}
+
 static inline int flow_get(const struct spec *s, struct tm_fast_flow *v)
 {
 	struct tm_fast_key k;
@@ -350,6 +359,7 @@ static inline int fast_load(void)
 	flows_fd = bpf_map__fd(skel->maps.tm_fast_flows);
 	stats_fd = bpf_map__fd(skel->maps.tm_fast_stats);
 	daemon_fd = bpf_map__fd(skel->maps.tm_fast_daemon);
+	gate_fd = bpf_map__fd(skel->maps.tm_fast_gate);
 	ncpus = libbpf_num_possible_cpus();
 	return ncpus > 0 && ncpus <= 1024 ? 0 : -EINVAL;
 }

@@ -553,6 +553,67 @@ static void orphan(int family)
 	flow_del(&s);
 }
 
+/*
+ * The take-back gate: a closed slot punts its flow's packets untouched and leaves the entry's
+ * state alone, other slots go on; every run leaves the entry's inflight count as it found it.
+ */
+static void gate(int family)
+{
+	const char *f = family == TM_AF_INET ? "v4" : "v6";
+	struct tm_fast_key k;
+	struct tm_fast_flow v;
+	struct tm_xlate x;
+	struct spec s, o;
+	char name[96];
+
+	spec_init(&s, family);
+	s.flags = TM_TCP_ACK | TM_TCP_PSH;
+	s.paylen = 100;
+	c2s_xlate(&x, family);
+	flow_put(&s, &x, TM_FAST_DIR_C2S, NULL);
+	fill_key(&k, &s);
+	flow_get(&s, &v);
+	v.gate = 7;
+	bpf_map_update_elem(flows_fd, &k, &v, BPF_EXIST);
+
+	gate_put(7, 1);
+	snprintf(name, sizeof(name), "%s gate closed: punted as paused", f);
+	check_punt_spec(name, &s, TM_FAST_PUNT_PAUSED);
+	flow_get(&s, &v);
+	is_int(v.st.pkts, 0, "%s gate closed: the entry's state untouched", f);
+	is_int(v.inflight, 0, "%s gate closed: the run counted itself out again", f);
+	gate_put(6, 1);
+	gate_put(8, 1);
+	gate_put(7, 0);
+	snprintf(name, sizeof(name), "%s gate open (neighbour slots closed): translated", f);
+	check_xlated(name, &s, &x);
+	flow_get(&s, &v);
+	is_int(v.st.pkts, 1, "%s gate open: the segment counted", f);
+	is_int(v.inflight, 0, "%s gate open: inflight back to 0 after the run", f);
+	o = s;
+	o.flags = TM_TCP_FIN | TM_TCP_ACK;
+	snprintf(name, sizeof(name), "%s FIN behind an open gate: still the daemon's", f);
+	check_punt_spec(name, &o, TM_FAST_PUNT_FIN);
+	flow_get(&s, &v);
+	is_int(v.inflight, 0, "%s FIN punted: inflight back to 0", f);
+
+	v.gate = 1u << 30; /* beyond the array */
+	bpf_map_update_elem(flows_fd, &k, &v, BPF_EXIST);
+	snprintf(name, sizeof(name), "%s gate slot out of range: bad entry", f);
+	check_punt_spec(name, &s, TM_FAST_PUNT_BAD_ENTRY);
+	v.gate = 7;
+	v.inflight = TM_FAST_INFLIGHT_SANE + 1; /* a count no set of CPUs could make */
+	bpf_map_update_elem(flows_fd, &k, &v, BPF_EXIST);
+	snprintf(name, sizeof(name), "%s garbage inflight count: bad entry", f);
+	check_punt_spec(name, &s, TM_FAST_PUNT_BAD_ENTRY);
+	flow_get(&s, &v);
+	is_int(v.inflight, TM_FAST_INFLIGHT_SANE + 1, "%s garbage count left as it was", f);
+	is_int(v.st.pkts, 1, "%s garbage count: nothing translated", f);
+	gate_put(6, 0);
+	gate_put(8, 0);
+	flow_del(&s);
+}
+
 /* --- per-flow state ----------------------------------------------------------------------- */
 
 static void run_quiet(const struct spec *s)
@@ -913,6 +974,8 @@ int main(void)
 	implausible(TM_AF_INET6);
 	orphan(TM_AF_INET);
 	orphan(TM_AF_INET6);
+	gate(TM_AF_INET);
+	gate(TM_AF_INET6);
 	state(TM_AF_INET);
 	state(TM_AF_INET6);
 	property();

@@ -190,6 +190,12 @@ done_testing() {
 		else
 			not_ok "fast path: the kernel translated packets ($_fast_xl packets, $_fast_off offloads)"
 		fi
+		# Every take-back found its flow's entries free of program runs within the bound.
+		if grep -q 'fast_takeback_stuck=' "$T/fast-counters.txt" 2>/dev/null; then
+			not_ok "fast path: no take-back gave up waiting for program runs"
+		else
+			ok "fast path: no take-back gave up waiting for program runs"
+		fi
 	fi
 	if [[ -f $T/gw.log ]]; then
 		if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$T/gw.log"; then
