@@ -298,6 +298,8 @@ static enum verdict backend_packet(struct flow *f, struct pkt_ctx *x)
 		g_cnt.pkts_dropped_spoofed++;
 		return V_DROP;
 	}
+	if ((x->p.tcp->flags & TM_TCP_RST) && f->hs.st != HS_NONE && hs_old_backend_reset(f))
+		return V_DROP;
 	before = f->st.s.nxt;
 	was = f->st.state;
 	note_obs(tm_flow_observe(&f->st, TM_DIR_S2C, &x->p));

@@ -104,6 +104,46 @@ static void send_rst_to(struct flow *f, const struct tm_endpoint_cfg *ep)
 	send_rst_seq(f, ep, f->st.c.nxt);
 }
 
+/* To the client, as the service, at the server's next sequence number: the flow is gone. */
+static void send_rst_client(struct flow *f)
+{
+	struct tm_flow_key rk;
+	struct tm_endpoint to;
+	uint8_t buf[128];
+	int len;
+
+	tm_flow_key_reverse(&rk, &f->ckey); /* service -> client */
+	to.addr = f->ckey.saddr;
+	to.port = f->ckey.sport;
+	len = tm_build_rst(buf, sizeof(buf), &rk, &to, f->st.s.nxt);
+	if (gw_send_raw(buf, len, f->ckey.family) == 0)
+		g_cnt.crafted_rst_client++;
+}
+
+/*
+ * The backend the flow is leaving sent a (plausible) RST.  Before the cut (HS_QUIESCE) that is
+ * the flow's end like any other: the handoff is abandoned and the RST goes on to the client.
+ * After the cut the old backend holds nothing the flow still needs (everything either way was
+ * acknowledged, new client data is held for the target) and the commit would reset it anyway:
+ * the RST is absorbed and the handoff goes on.  A server application can well do this: one that
+ * accepted the connection and closes its listener on an error resets every connection still in
+ * its accept queue (iperf3 does, when the commit's RST ends the connection it was reading).  If
+ * the handoff then rolls back, there is no backend left: the client gets the reset then.
+ */
+bool hs_old_backend_reset(struct flow *f)
+{
+	char a[64];
+
+	if (f->hs.st < HS_SYN_SENT)
+		return false;
+	if (!f->hs.old_reset)
+		log_info("flow %llu: %s reset the flow during its handoff, after the cut: absorbed",
+			 (unsigned long long)f->id, ep_str(&f->hs.from, a, sizeof(a)));
+	f->hs.old_reset = true;
+	g_cnt.old_backend_rst_absorbed++;
+	return true;
+}
+
 /*
  * Often the only thing in flight is an acknowledgment a receiver is delaying (40 ms and more).
  * A keep-alive-style segment (seq = next - 1, no data) is out of window for the receiver, which
@@ -315,7 +355,15 @@ void hs_abort(struct flow *f, const char *reason)
 	if (f->hs.target_was_old)
 		table_add_tomb(f, &tk);
 	f->pause_client = f->pause_server = false;
-	release_held(f);
+	if (f->hs.old_reset) {
+		/* Back to a backend that has reset the flow: it is over, tell the client. */
+		for (unsigned i = 0; i < f->hs.nheld; i++)
+			nfq_verdict(f->hs.held[i].id, 0, NULL, 0);
+		send_rst_client(f);
+		f->st.state = TM_ST_CLOSED;
+	} else {
+		release_held(f);
+	}
 	f->rollbacks++;
 	snprintf(f->last_error, sizeof(f->last_error), "%s", reason);
 	g_cnt.migrations_rolled_back++;

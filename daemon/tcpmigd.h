@@ -165,6 +165,8 @@ void conf_defaults(struct tm_config *c);
 	X(pkts_dropped_policy)                                                                \
 	X(ctl_requests)                                                                       \
 	X(ctl_errors)                                                                         \
+	X(old_backend_rst_absorbed)                                                           \
+	X(crafted_rst_client)                                                                 \
 	X(fast_offloads)                                                                      \
 	X(fast_takebacks)                                                                     \
 	X(fast_offload_errors)                                                                \
@@ -234,6 +236,7 @@ struct handoff {
 	struct tm_synopts syn2;
 	bool have_synack;
 	bool target_was_old; /* the target is a former backend of this flow (tombstoned) */
+	bool old_reset;	     /* the old backend reset the flow after the cut (absorbed) */
 	struct held_pkt *held; /* TM_HOLD_MAX_PKTS of them, allocated for the handoff only:
 				* a flow that is not migrating carries 8 bytes, not 1.5 KiB */
 	unsigned nheld;
@@ -358,6 +361,7 @@ const char *hs_begin(struct flow *f, const struct tm_endpoint_cfg *to, struct ct
 /* Packets that belong to a running handoff; returns true when it took the verdict decision. */
 bool hs_client_packet(struct flow *f, struct pkt_ctx *x, enum verdict *v);
 bool hs_target_packet(struct flow *f, struct pkt_ctx *x, enum verdict *v);
+bool hs_old_backend_reset(struct flow *f); /* an RST from the backend being left: absorbed? */
 void hs_tick(struct flow *f, uint64_t now);
 void hs_abort(struct flow *f, const char *reason);
 void hs_after_packet(struct flow *f, uint64_t now);

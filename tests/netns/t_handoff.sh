@@ -5,7 +5,7 @@
 #                          ├── s2  demo_server "server2"   :11111
 #                          └── s3  demo_server "server3"   :11111
 # Issue 3, tests a (s1->s2->s1 mid-stream), d (at the first request), e (rollback: not listening,
-# unreachable, RST), g (IPv6 version of a).
+# unreachable, RST), g (IPv6 version of a), k (the server being left resets the flow mid-handoff).
 source "$(dirname "$0")/lib.sh"
 
 lab_up --servers 3 --clients 1
@@ -99,6 +99,62 @@ flow=$(ctl -j flow "$C1:$port")
 is "e: flow rolled back twice" "$(jget "$flow" "d['flow']['rollbacks']")" 2
 is "e: flow still on server1" "$(jget "$flow" "d['flow']['backend']")" "$S1:11111"
 is "e: last_error reported" "$(jget "$flow" "d['flow']['last_error']")" "target-timeout"
+
+# --- k: the server being left resets the flow during the handoff, after the cut ---------------
+# Server 2 ignores SYNs for a while, so the replayed SYN waits for its retransmission (200 ms,
+# then 400 ms later); meanwhile server 1's socket is killed (ss -K: an RST to the client, as an
+# application that closes its listener sends to the connections in its accept queue; iperf3 does).
+# Absorbed: the handoff commits and the client never knows.  Then the same with a target that
+# never answers: the rollback has no backend to return to, and the client gets the reset.
+syn_drop() { nsx s2 iptables "$1" INPUT -p tcp --syn --dport 11111 -j DROP; }
+kill_s1_socket() { # PORT: server 1's socket of the client's port
+	nsx s1 ss -K -tnH state established "( sport = :11111 and dport = :$1 )" | grep -c .
+}
+k_client() { # OUT WAIT: connect, sleep, send a request, print the answer or what happened
+	nsx c1 python3 - "$S1" "$2" >"$1" 2>&1 <<'PY' &
+import socket, sys, time
+c = socket.create_connection((sys.argv[1], 11111)); time.sleep(float(sys.argv[2]))
+try:
+    c.sendall(b"after\n"); c.settimeout(5)
+    print(c.makefile("rb").readline().decode().strip() or "eof", flush=True)
+except OSError as e:
+    print(type(e).__name__, flush=True)
+PY
+}
+old_abs=$(stat_of old_backend_rst_absorbed)
+old_rstc=$(stat_of crafted_rst_client)
+syn_drop -I
+k_client "$T/k.out" 1.5
+cl=$!
+port=$(client_port c1 11111)
+ctl migrate "$C1:$port" --to "$S2:11111" >"$T/k.mig" 2>&1 &
+mig=$!
+sleep 0.3
+is "k: server 1's socket killed during the handoff" "$(kill_s1_socket "$port")" 1
+sleep 0.1
+syn_drop -D
+wait $mig
+is "k: the handoff still commits (migrate exits 0)" "$?" 0
+is "k: server 1's RST absorbed" "$(stat_of old_backend_rst_absorbed)" $((old_abs + 1))
+wait $cl
+is "k: the client's request answered by server2" "$(cat "$T/k.out")" "server2: after (#1)"
+
+syn_drop -I
+k_client "$T/k2.out" 2.5
+cl=$!
+port=$(client_port c1 11111)
+ctl migrate "$C1:$port" --to "$S2:11111" >"$T/k2.mig" 2>&1 &
+mig=$!
+sleep 0.3
+is "k: (target silent) server 1's socket killed during the handoff" "$(kill_s1_socket "$port")" 1
+wait $mig
+is "k: the handoff rolls back (migrate exits 1)" "$?" 1
+check "k: ... target-timeout" grep -q target-timeout "$T/k2.mig"
+syn_drop -D
+is "k: the client was reset by the gateway" "$(stat_of crafted_rst_client)" $((old_rstc + 1))
+wait $cl
+is "k: the client's socket says so" "$(cat "$T/k2.out")" "ConnectionResetError"
+is "k: the flow is closed" "$(jget "$(ctl -j flow "$C1:$port")" "d['flow']['state']")" closed
 
 # --- g: IPv6 version of a ------------------------------------------------------------------
 nsx c1 "$DEMO_CLIENT" --count 10 --interval 250 --message six "$S16" 11111 >"$T/g.out" 2>&1 &
