@@ -180,13 +180,12 @@ static int64_t gate_alloc(void)
 	return -1;
 }
 
-/* Closed and free: a run that looked the entry up just before its delete still punts. */
+/* Free, and left closed (the caller closed it): a run that looked the entry up just before its
+ * delete still punts. */
 static void gate_release(__u32 slot)
 {
-	if (slot >= ngates)
-		return;
-	gate_set(slot, true);
-	gate_used[slot] = 0;
+	if (slot < ngates)
+		gate_used[slot] = 0;
 }
 
 /* One flow a former daemon left offloaded: back into the table, still offloaded. */
@@ -457,6 +456,7 @@ bool fast_offload(struct flow *f, uint64_t now)
 	vs.dir = TM_FAST_DIR_S2C;
 	seed_side(&vs.st, &f->st.s, &f->st.c);
 	if (bpf_map_update_elem(flows_fd, &kc, &vc, BPF_ANY)) {
+		gate_set((__u32)slot, true);
 		gate_release((__u32)slot);
 		g_cnt.fast_offload_errors++;
 		f->fast_retry_ns = now + 1000000000ull; /* map full: try again in a second */
@@ -464,6 +464,7 @@ bool fast_offload(struct flow *f, uint64_t now)
 	}
 	if (bpf_map_update_elem(flows_fd, &ks, &vs, BPF_ANY)) {
 		bpf_map_delete_elem(flows_fd, &kc);
+		gate_set((__u32)slot, true);
 		gate_release((__u32)slot);
 		g_cnt.fast_offload_errors++;
 		f->fast_retry_ns = now + 1000000000ull;
