@@ -167,7 +167,6 @@ static const struct tm_endpoint_cfg *pick(struct flow *f, const struct tm_target
 static void reset_both(struct flow *f)
 {
 	struct tm_endpoint ep;
-	struct tm_flow_key rk;
 	uint8_t buf[128];
 	int len;
 
@@ -175,11 +174,7 @@ static void reset_both(struct flow *f)
 	ep.port = f->backend.port;
 	len = tm_build_rst(buf, sizeof(buf), &f->ckey, &ep, f->st.c.nxt);
 	gw_send_raw(buf, len, f->ckey.family);
-	tm_flow_key_reverse(&rk, &f->ckey);
-	ep.addr = f->ckey.saddr;
-	ep.port = f->ckey.sport;
-	len = tm_build_rst(buf, sizeof(buf), &rk, &ep, f->st.s.nxt);
-	gw_send_raw(buf, len, f->ckey.family);
+	gw_send_rst_client(f);
 	g_cnt.crafted_rst += 2;
 	f->st.state = TM_ST_CLOSED;
 }

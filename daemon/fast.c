@@ -455,20 +455,11 @@ bool fast_offload(struct flow *f, uint64_t now)
 	vs.x = f->s2c;
 	vs.dir = TM_FAST_DIR_S2C;
 	seed_side(&vs.st, &f->st.s, &f->st.c);
-	if (bpf_map_update_elem(flows_fd, &kc, &vc, BPF_ANY)) {
-		gate_set((__u32)slot, true);
-		gate_release((__u32)slot);
-		g_cnt.fast_offload_errors++;
-		f->fast_retry_ns = now + 1000000000ull; /* map full: try again in a second */
-		return false;
-	}
+	if (bpf_map_update_elem(flows_fd, &kc, &vc, BPF_ANY))
+		goto fail;
 	if (bpf_map_update_elem(flows_fd, &ks, &vs, BPF_ANY)) {
 		bpf_map_delete_elem(flows_fd, &kc);
-		gate_set((__u32)slot, true);
-		gate_release((__u32)slot);
-		g_cnt.fast_offload_errors++;
-		f->fast_retry_ns = now + 1000000000ull;
-		return false;
+		goto fail;
 	}
 	if (pinned) {
 		struct tm_fast_meta m = {0};
@@ -490,6 +481,12 @@ bool fast_offload(struct flow *f, uint64_t now)
 	g_cnt.fast_offloads++;
 	g_cnt.flows_offloaded++;
 	return true;
+fail:
+	gate_set((__u32)slot, true);
+	gate_release((__u32)slot);
+	g_cnt.fast_offload_errors++;
+	f->fast_retry_ns = now + 1000000000ull; /* map full: try again in a second */
+	return false;
 }
 
 static void meta_key_del(__u64 cookie)
@@ -587,13 +584,12 @@ static void wait_idle(const struct tm_fast_key *kc, const struct tm_fast_key *ks
 	}
 }
 
-void fast_takeback(struct flow *f, uint64_t now)
+void fast_takeback(struct flow *f)
 {
 	struct tm_fast_key kc, ks;
 	struct tm_fast_flow vc, vs;
 	bool hc, hs;
 
-	(void)now;
 	if (!f->offloaded)
 		return;
 	keys(f, &kc, &ks);

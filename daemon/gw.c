@@ -66,6 +66,19 @@ int gw_send_raw(const uint8_t *pkt, int len, int family)
 	return 0;
 }
 
+int gw_send_rst_client(const struct flow *f)
+{
+	struct tm_flow_key rk;
+	struct tm_endpoint to;
+	uint8_t buf[128];
+
+	tm_flow_key_reverse(&rk, &f->ckey); /* service -> client */
+	to.addr = f->ckey.saddr;
+	to.port = f->ckey.sport;
+	return gw_send_raw(buf, tm_build_rst(buf, sizeof(buf), &rk, &to, f->st.s.nxt),
+			   f->ckey.family);
+}
+
 static void count_malformed(int err)
 {
 	switch (-err) {
@@ -298,7 +311,7 @@ static enum verdict backend_packet(struct flow *f, struct pkt_ctx *x)
 		g_cnt.pkts_dropped_spoofed++;
 		return V_DROP;
 	}
-	if ((x->p.tcp->flags & TM_TCP_RST) && f->hs.st != HS_NONE && hs_old_backend_reset(f))
+	if ((x->p.tcp->flags & TM_TCP_RST) && hs_old_backend_reset(f))
 		return V_DROP;
 	before = f->st.s.nxt;
 	was = f->st.state;
@@ -446,7 +459,7 @@ enum verdict gw_packet(struct pkt_ctx *x)
 		 * (IPv6 extension headers, fragments, an interface it is not attached to).  Take the
 		 * flow back first, so the model is current; it is offloaded again below. */
 		if (f->offloaded)
-			fast_takeback(f, now);
+			fast_takeback(f);
 		if (n->kind == FN_CLIENT) {
 			g_cnt.pkts_c2s++;
 			v = client_packet(f, x);

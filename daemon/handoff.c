@@ -104,22 +104,6 @@ static void send_rst_to(struct flow *f, const struct tm_endpoint_cfg *ep)
 	send_rst_seq(f, ep, f->st.c.nxt);
 }
 
-/* To the client, as the service, at the server's next sequence number: the flow is gone. */
-static void send_rst_client(struct flow *f)
-{
-	struct tm_flow_key rk;
-	struct tm_endpoint to;
-	uint8_t buf[128];
-	int len;
-
-	tm_flow_key_reverse(&rk, &f->ckey); /* service -> client */
-	to.addr = f->ckey.saddr;
-	to.port = f->ckey.sport;
-	len = tm_build_rst(buf, sizeof(buf), &rk, &to, f->st.s.nxt);
-	if (gw_send_raw(buf, len, f->ckey.family) == 0)
-		g_cnt.crafted_rst_client++;
-}
-
 /*
  * The backend the flow is leaving sent a (plausible) RST.  Before the cut (HS_QUIESCE) that is
  * the flow's end like any other: the handoff is abandoned and the RST goes on to the client.
@@ -286,7 +270,7 @@ const char *hs_begin(struct flow *f, const struct tm_endpoint_cfg *to, struct ct
 		return "out-of-memory";
 	if (n)
 		table_drop_tomb(f, &tk);
-	fast_takeback(f, now); /* a handoff runs in the slow path */
+	fast_takeback(f); /* a handoff runs in the slow path */
 
 	memset(&f->hs, 0, sizeof(f->hs));
 	f->hs.held = held;
@@ -359,7 +343,8 @@ void hs_abort(struct flow *f, const char *reason)
 		/* Back to a backend that has reset the flow: it is over, tell the client. */
 		for (unsigned i = 0; i < f->hs.nheld; i++)
 			nfq_verdict(f->hs.held[i].id, 0, NULL, 0);
-		send_rst_client(f);
+		if (gw_send_rst_client(f) == 0)
+			g_cnt.crafted_rst_client++;
 		f->st.state = TM_ST_CLOSED;
 	} else {
 		release_held(f);

@@ -341,11 +341,13 @@ bool fast_keeps_flows(void);		  /* pinned maps hold offloaded flows: leave them 
 void fast_heartbeat(uint64_t now);	  /* tell the program a daemon takes its punts (gw_tick) */
 bool fast_enabled(void);
 bool fast_offload(struct flow *f, uint64_t now); /* when the flow may go: established, decided */
-void fast_takeback(struct flow *f, uint64_t now); /* back into the slow path, state merged */
+void fast_takeback(struct flow *f); /* back into the slow path, state merged */
 void fast_forget(struct flow *f);		   /* the flow is going away */
 bool fast_peek(const struct flow *f, struct fast_view *v);
 void fast_stats(struct sbuf *b); /* "fast_<counter>":N, for each program counter */
 int gw_send_raw(const uint8_t *pkt, int len, int family);
+/* An RST to @f's client, as the service, at the server's next sequence number; 0 when sent. */
+int gw_send_rst_client(const struct flow *f);
 /* Translate @x in place for @f's direction and fix checksums; false if it could not. */
 bool gw_translate(struct flow *f, struct pkt_ctx *x, enum tm_dir dir);
 /* Client->server packet of a managed flow, after handoff decisions: observe, pause, translate. */

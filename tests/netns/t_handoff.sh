@@ -121,16 +121,21 @@ except OSError as e:
     print(type(e).__name__, flush=True)
 PY
 }
+# k_start OUT WAIT WHAT: server 2 ignoring SYNs, a client (pid $cl, port $port) whose flow starts
+# its handoff (migrate's pid $mig), server 1's socket killed 0.3 s into it.
+k_start() {
+	syn_drop -I
+	k_client "$1" "$2"
+	cl=$!
+	port=$(client_port c1 11111)
+	ctl migrate "$C1:$port" --to "$S2:11111" >"$1.mig" 2>&1 &
+	mig=$!
+	sleep 0.3
+	is "k: ${3}server 1's socket killed during the handoff" "$(kill_s1_socket "$port")" 1
+}
 old_abs=$(stat_of old_backend_rst_absorbed)
 old_rstc=$(stat_of crafted_rst_client)
-syn_drop -I
-k_client "$T/k.out" 1.5
-cl=$!
-port=$(client_port c1 11111)
-ctl migrate "$C1:$port" --to "$S2:11111" >"$T/k.mig" 2>&1 &
-mig=$!
-sleep 0.3
-is "k: server 1's socket killed during the handoff" "$(kill_s1_socket "$port")" 1
+k_start "$T/k.out" 1.5 ""
 sleep 0.1
 syn_drop -D
 wait $mig
@@ -139,17 +144,10 @@ is "k: server 1's RST absorbed" "$(stat_of old_backend_rst_absorbed)" $((old_abs
 wait $cl
 is "k: the client's request answered by server2" "$(cat "$T/k.out")" "server2: after (#1)"
 
-syn_drop -I
-k_client "$T/k2.out" 2.5
-cl=$!
-port=$(client_port c1 11111)
-ctl migrate "$C1:$port" --to "$S2:11111" >"$T/k2.mig" 2>&1 &
-mig=$!
-sleep 0.3
-is "k: (target silent) server 1's socket killed during the handoff" "$(kill_s1_socket "$port")" 1
+k_start "$T/k2.out" 2.5 "(target silent) "
 wait $mig
 is "k: the handoff rolls back (migrate exits 1)" "$?" 1
-check "k: ... target-timeout" grep -q target-timeout "$T/k2.mig"
+check "k: ... target-timeout" grep -q target-timeout "$T/k2.out.mig"
 syn_drop -D
 is "k: the client was reset by the gateway" "$(stat_of crafted_rst_client)" $((old_rstc + 1))
 wait $cl
