@@ -189,7 +189,7 @@ static bool rewrite(struct flow *f, struct pkt_ctx *x, enum tm_dir dir)
 		if (w != x->p.tcp->window) {
 			if (!x->csum_partial)
 				x->p.tcp->check = tm_csum_apply(
-				    x->p.tcp->check, tm_csum_diff16(x->p.tcp->window, w, 0));
+				    x->p.tcp->check, tm_csum_diff16(0, x->p.tcp->window, w));
 			x->p.tcp->window = w;
 			mangled = true;
 		}
