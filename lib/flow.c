@@ -91,19 +91,56 @@ int tm_flow_quiescent(const struct tm_flow_state *f)
 	return f->c.una == f->c.nxt && f->s.una == f->s.nxt;
 }
 
+__u8 tm_flow_wscale(const struct tm_flow_state *f, enum tm_dir dir)
+{
+	const struct tm_side *sd = dir == TM_DIR_C2S ? &f->c : &f->s;
+
+	if ((f->c.syn.present & TM_HAS_WSCALE) && (f->s.syn.present & TM_HAS_WSCALE))
+		return sd->syn.wscale;
+	return 0;
+}
+
 int tm_flow_seq_plausible(const struct tm_flow_state *f, enum tm_dir dir, __u32 seq)
 {
 	const struct tm_side *snd = dir == TM_DIR_C2S ? &f->c : &f->s;
 	const struct tm_side *rcv = dir == TM_DIR_C2S ? &f->s : &f->c;
-	__u32 wscale = (rcv->syn.present & TM_HAS_WSCALE) && (snd->syn.present & TM_HAS_WSCALE)
-			       ? rcv->syn.wscale
-			       : 0;
-	__u32 win = rcv->win << wscale;
+	__u32 win = rcv->win << tm_flow_wscale(f, dir == TM_DIR_C2S ? TM_DIR_S2C : TM_DIR_C2S);
 
 	/* The receiver accepts [rcv_nxt, rcv_nxt + window); rcv_nxt is at least snd->una. */
 	if (win < 1)
 		win = 1;
 	return tm_seq_in(seq, snd->una, snd->nxt + win);
+}
+
+int tm_flow_in_window(const struct tm_flow_state *f, enum tm_dir dir, __u32 seq, __u32 end)
+{
+	const struct tm_side *snd = dir == TM_DIR_C2S ? &f->c : &f->s;
+	const struct tm_side *rcv = dir == TM_DIR_C2S ? &f->s : &f->c;
+	__u32 edge, lo, span, range;
+
+	if (!rcv->edge_seen)
+		return 1;
+	/* The edge never trails what the sender has been seen to send (the gateway's own pause
+	 * windows freeze it there). */
+	edge = tm_seq_gt(snd->nxt, rcv->wnd_edge) ? snd->nxt : rcv->wnd_edge;
+	span = edge - snd->una;
+	if (span > 0x40000000u)
+		span = 0x40000000u; /* 2^30: the largest window TCP can offer */
+	lo = snd->una - span - TM_WND_SLACK;
+	range = edge + TM_WND_SLACK - lo; /* < 2^32: span and slack are bounded */
+	/* [seq, end] overlaps [lo, lo + range], in offsets from lo (serial arithmetic). */
+	return seq - lo <= range || end - lo <= range;
+}
+
+/* The right edge of the window in @sd's latest ACK, kept as the largest seen (windows never
+ * shrink in practice; a reordered older ACK must not pull the edge back). */
+static void side_offer(struct tm_side *sd, __u32 ack, __u32 win, __u8 shift)
+{
+	__u32 edge = ack + (win << shift);
+
+	if (!sd->edge_seen || tm_seq_gt(edge, sd->wnd_edge))
+		sd->wnd_edge = edge;
+	sd->edge_seen = 1;
 }
 
 static void side_ack(struct tm_flow_state *f, struct tm_side *peer, __u32 ack, enum tm_obs *obs)
@@ -129,6 +166,34 @@ static void update_state(struct tm_flow_state *f)
 	}
 }
 
+/*
+ * An RST closes the model only where the receiver takes it: at its rcv_nxt (RFC 5961 3.2).  The
+ * gateway knows rcv_nxt exactly when nothing is in flight (snd.una == snd.nxt); a genuine RST
+ * carries the sender's snd_nxt, so seq == snd.nxt closes.  Any other RST in the window draws a
+ * challenge ACK from a Linux receiver and changes nothing: the model stays open, noting the RST
+ * (rst_pending), and the receiver's answer decides (tm_flow_observe).  The caller has dropped
+ * RSTs outside the window (tm_flow_seq_plausible).
+ */
+static enum tm_obs observe_rst(struct tm_flow_state *f, enum tm_dir dir, const struct tm_pkt *p)
+{
+	const struct tm_side *snd = dir == TM_DIR_C2S ? &f->c : &f->s;
+	__u32 seq = tm_pkt_seq(p);
+
+	if (f->state == TM_ST_CLOSED && !f->rst_pending)
+		return TM_OBS_RST;
+	f->rst_seq = seq;
+	if (!f->rst_pending || f->state != TM_ST_CLOSED)
+		f->rst_prev_state = (__u8)f->state;
+	f->rst_pending = (__u8)(1 + dir);
+	/* Before the handshake completes the endpoint's acceptance rules differ (an RST in
+	 * SYN-SENT is checked by its ACK): believe it, as the kernel mostly does. */
+	if (f->state < TM_ST_ESTABLISHED || !snd->syn_seen || seq == snd->nxt) {
+		f->state = TM_ST_CLOSED;
+		return TM_OBS_RST;
+	}
+	return TM_OBS_RST_CHALLENGE;
+}
+
 enum tm_obs tm_flow_observe(struct tm_flow_state *f, enum tm_dir dir, const struct tm_pkt *p)
 {
 	struct tm_side *snd = dir == TM_DIR_C2S ? &f->c : &f->s;
@@ -141,9 +206,15 @@ enum tm_obs tm_flow_observe(struct tm_flow_state *f, enum tm_dir dir, const stru
 	snd->pkts++;
 	snd->bytes += p->payload_len;
 
-	if (fl & TM_TCP_RST) {
-		f->state = TM_ST_CLOSED;
-		return TM_OBS_RST;
+	if (fl & TM_TCP_RST)
+		return observe_rst(f, dir, p);
+	if (f->rst_pending == 2 - dir && !p->payload_len && !(fl & (TM_TCP_SYN | TM_TCP_FIN)) &&
+	    (fl & TM_TCP_ACK) && tm_pkt_ack(p) != f->rst_seq) {
+		/* The receiver of that RST answers with an ACK short of the RST's sequence: a
+		 * challenge ACK (RFC 5961 3.2).  It did not take the RST; the connection lives. */
+		if (f->state == TM_ST_CLOSED)
+			f->state = f->rst_prev_state;
+		f->rst_pending = 0;
 	}
 	if (fl & TM_TCP_SYN) {
 		if (dir == TM_DIR_C2S && !(fl & TM_TCP_ACK)) {
@@ -173,6 +244,10 @@ enum tm_obs tm_flow_observe(struct tm_flow_state *f, enum tm_dir dir, const stru
 			record_syn(&f->s, p);
 			if (tm_seq_gt(ack, f->c.una))
 				f->c.una = ack;
+			/* The first windows: SYN windows are never scaled (RFC 7323 2.2). */
+			f->s.edge_seen = f->c.edge_seen = 0;
+			side_offer(&f->s, ack, f->s.syn.window, 0);
+			side_offer(&f->c, f->s.isn + 1, f->c.syn.window, 0);
 			if (o->present & TM_HAS_TS) {
 				f->s.tsval = o->tsval;
 				f->s.tsecr = o->tsecr;
@@ -188,6 +263,13 @@ enum tm_obs tm_flow_observe(struct tm_flow_state *f, enum tm_dir dir, const stru
 		return TM_OBS_OUT_OF_STATE;
 
 	end = seq + p->payload_len + !!(fl & TM_TCP_FIN);
+	if (!tm_flow_in_window(f, dir, seq, end)) {
+		/* Not what the receiver would take: a blind spoofed segment (or garbage).  It must
+		 * not move nxt, una or the window, or the next handoff would replay a SYN at a
+		 * sequence the endpoints never reach. */
+		f->out_of_window++;
+		return TM_OBS_OUT_OF_WINDOW;
+	}
 	if (p->payload_len && tm_seq_lt(seq, snd->nxt)) {
 		snd->retrans++;
 		obs = TM_OBS_RETRANS;
@@ -201,6 +283,8 @@ enum tm_obs tm_flow_observe(struct tm_flow_state *f, enum tm_dir dir, const stru
 	if (fl & TM_TCP_ACK) {
 		side_ack(f, rcv, tm_pkt_ack(p), &obs);
 		snd->win = tm_pkt_window(p);
+		if (obs != TM_OBS_BAD_ACK)
+			side_offer(snd, tm_pkt_ack(p), snd->win, tm_flow_wscale(f, dir));
 		/* The ACK of the SYN-ACK, or a later one (a TFO server may send before it). */
 		if (dir == TM_DIR_C2S && f->state == TM_ST_SYN_RCVD &&
 		    tm_seq_gt(f->s.una, f->s.isn))

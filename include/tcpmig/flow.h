@@ -55,10 +55,11 @@ struct tm_side {
 	__u32 tsecr;	 /* TSecr in this side's latest segment */
 	__u32 win;	 /* latest raw window field */
 	__u32 fin_seq;	 /* seq of this side's FIN */
+	__u32 wnd_edge;	 /* right edge of the window this side offered: max(ack + (win << shift)) */
 	__u8 syn_seen;
 	__u8 ts_seen;
 	__u8 fin_seen;
-	__u8 pad;
+	__u8 edge_seen;	 /* wnd_edge holds a value (from the SYN-ACK on) */
 	struct tm_synopts syn;
 	__u64 bytes;	 /* payload bytes, retransmissions included */
 	__u64 pkts;
@@ -70,6 +71,12 @@ struct tm_flow_state {
 	struct tm_side c; /* client */
 	struct tm_side s; /* server */
 	__u64 bad_ack;	  /* acks beyond what the peer sent, ignored */
+	__u64 out_of_window; /* segments outside the receiver's window: the model ignored them */
+	/* An in-window RST the receiver may answer with a challenge ACK (RFC 5961 3.2) instead of
+	 * closing: the model stays open until that receiver shows it lives (or idles out). */
+	__u8 rst_pending;    /* 0, or 1 + the tm_dir the RST travelled */
+	__u8 rst_prev_state; /* the state before it, restored when it is challenged */
+	__u32 rst_seq;
 };
 
 enum tm_dir {
@@ -83,9 +90,16 @@ enum tm_obs {
 	TM_OBS_NEW_SYN,	   /* a SYN with a new ISN restarted the model */
 	TM_OBS_RETRANS,	   /* data at or below nxt (retransmission / duplicate / reorder) */
 	TM_OBS_BAD_ACK,	   /* ack beyond the peer's nxt: not used */
-	TM_OBS_RST,
+	TM_OBS_RST,	   /* an RST the receiver accepts (seq at its rcv_nxt): closed */
 	TM_OBS_OUT_OF_STATE, /* segment that the state cannot have (e.g. data before SYN) */
+	TM_OBS_OUT_OF_WINDOW, /* outside what the receiver accepts: ignored (blind spoofing) */
+	TM_OBS_RST_CHALLENGE, /* an in-window RST short of rcv_nxt: the receiver challenges it */
 };
+
+/* Bytes past a receiver's offered right edge (and before its left one) that still count as in
+ * its window: reordered window updates, zero-window probes of other stacks.  A blind spoofer
+ * has (window + 2 * slack) / 2^32 chances to be believed. */
+#define TM_WND_SLACK 65536u
 
 void tm_flow_init(struct tm_flow_state *f);
 /*
@@ -101,6 +115,17 @@ int tm_flow_quiescent(const struct tm_flow_state *f);
 
 /* A segment from @dir whose seq lies within what the receiver could accept (for RST/hostile checks). */
 int tm_flow_seq_plausible(const struct tm_flow_state *f, enum tm_dir dir, __u32 seq);
+
+/*
+ * A segment from @dir covering [@seq, @end) may move the model: it overlaps what the receiver
+ * could accept, [snd.una - span - slack, wnd_edge + slack] where span = wnd_edge - snd.una
+ * (the receiver's rcv_nxt lies between snd.una and snd.nxt; the gateway cannot see it exactly).
+ * True while the handshake has not set an edge yet.
+ */
+int tm_flow_in_window(const struct tm_flow_state *f, enum tm_dir dir, __u32 seq, __u32 end);
+
+/* The shift a side applies to the windows it sends, as agreed in the handshake (0: no scaling). */
+__u8 tm_flow_wscale(const struct tm_flow_state *f, enum tm_dir dir);
 
 const char *tm_flow_state_name(enum tm_tcp_state s);
 

@@ -344,7 +344,8 @@ static void edges(void)
 	       "a server SYN without ACK: out of state");
 	is_int(tm_flow_observe(&f, C, seg(&b, C, TM_TCP_SYN | A, 9, 0, 0, 1, 0)),
 	       TM_OBS_OUT_OF_STATE, "a SYN-ACK from the client: out of state");
-	is_int(tm_flow_observe(&f, S, seg(&b, S, TM_TCP_RST, 0, 0, 0, 1, 0)), TM_OBS_RST, "RST");
+	is_int(tm_flow_observe(&f, S, seg(&b, S, TM_TCP_RST, 0, 0, 0, 1, 0)), TM_OBS_RST,
+	       "RST before the handshake completed");
 	is_int(f.state, TM_ST_CLOSED, "RST closes");
 	tm_flow_init(&f);
 	is_int(tm_flow_observe(&f, C, seg(&b, C, A, 1, 1, 10, 1, 1)), TM_OBS_OUT_OF_STATE,
@@ -416,6 +417,56 @@ static void plausible(void)
 	   "zero window: only the next byte");
 }
 
+/* Blind spoofing: a segment that knows only the 4-tuple must not move the model (tcpmigd(8),
+ * SECURITY); RSTs close it only where the endpoint takes them (RFC 5961). */
+static void blind(void)
+{
+	struct tm_flow_state f;
+	struct vbuf b;
+
+	handshake(&f, 1000, 2000); /* windows 1000 << 2 = 4000 bytes once scaled */
+	tm_flow_observe(&f, S, seg(&b, S, A, 2001, 1001, 0, 5001, 101));
+	is_int(f.s.wnd_edge, 1001 + 4000, "the server offers [1001, 5001)");
+	is_int(tm_flow_observe(&f, C, seg(&b, C, A, 1001 + 1000000000u, 2001, 10, 102, 5001)),
+	       TM_OBS_OUT_OF_WINDOW, "client data 10^9 ahead of c.nxt: out of the window");
+	ok(f.c.nxt == 1001 && f.s.una == 2001 && f.out_of_window == 1,
+	   "it moved neither c.nxt nor s.una, and was counted");
+	is_int(tm_flow_observe(&f, C, seg(&b, C, A, 1001 - 1000000000u, 2001, 10, 102, 5001)),
+	       TM_OBS_OUT_OF_WINDOW, "client data 10^9 behind: out of the window");
+	is_int(tm_flow_observe(&f, C, seg(&b, C, A, 5001 + TM_WND_SLACK + 1, 2001, 0, 102, 5001)),
+	       TM_OBS_OUT_OF_WINDOW, "an ACK just past the edge and its slack: ignored");
+	is_int(tm_flow_observe(&f, C, seg(&b, C, A, 4991, 2001, 10, 102, 5001)), TM_OBS_OK,
+	       "data up to the edge (a segment lost before the gateway left a hole)");
+	is_int(f.c.nxt, 5001, "it moves c.nxt to the edge");
+	tm_flow_observe(&f, S, seg(&b, S, A, 2001, 5001, 0, 5002, 102));
+	is_int(f.s.wnd_edge, 5001 + 4000, "the edge follows the server's ACK");
+	tm_flow_observe(&f, S, seg(&b, S, A, 2001, 1001, 0, 5002, 102));
+	is_int(f.s.wnd_edge, 5001 + 4000, "a reordered older ACK does not pull the edge back");
+
+	/* RSTs (the daemon drops those outside the window before the model sees them). */
+	handshake(&f, 1000, 2000);
+	tm_flow_observe(&f, S, seg(&b, S, A, 2001, 1001, 100, 5001, 101));
+	is_int(tm_flow_observe(&f, C, seg(&b, C, TM_TCP_RST, 1500, 0, 0, 102, 0)),
+	       TM_OBS_RST_CHALLENGE, "in-window RST off rcv_nxt: challenged, not taken");
+	is_int(f.state, TM_ST_ESTABLISHED, "the flow stays established");
+	tm_flow_observe(&f, S, seg(&b, S, A, 2101, 1001, 0, 5002, 101));
+	ok(f.state == TM_ST_ESTABLISHED && !f.rst_pending, "the server's challenge ACK: it lives");
+	is_int(tm_flow_observe(&f, C, seg(&b, C, TM_TCP_RST | A, 1001, 2101, 0, 103, 0)), TM_OBS_RST,
+	       "RST at c.nxt (the server's rcv_nxt)");
+	is_int(f.state, TM_ST_CLOSED, "closes the flow");
+	tm_flow_observe(&f, S, seg(&b, S, A, 2101, 1001, 0, 5003, 101));
+	is_int(f.state, TM_ST_CLOSED, "a server ACK at the RST's sequence does not reopen it");
+
+	/* An RST at the sender's nxt that the receiver still challenges (its data was lost). */
+	handshake(&f, 1000, 2000);
+	tm_flow_observe(&f, C, seg(&b, C, A, 1001, 2001, 50, 102, 5000));
+	tm_flow_observe(&f, C, seg(&b, C, TM_TCP_RST | A, 1051, 2001, 0, 103, 0));
+	is_int(f.state, TM_ST_CLOSED, "RST at c.nxt with data in flight: taken as closing");
+	tm_flow_observe(&f, S, seg(&b, S, A, 2001, 1001, 0, 5001, 102));
+	is_int(f.state, TM_ST_ESTABLISHED,
+	       "the server's challenge ACK (ack 1001, short of the RST) reopens it");
+}
+
 static void keys(void)
 {
 	const struct vec_pkt *c = &vec_real[VEC_V6_BASIC], *s = &vec_real[VEC_V6_BASIC + 1];
@@ -485,6 +536,7 @@ int main(void)
 	edges();
 	fast_open();
 	plausible();
+	blind();
 	keys();
 	return tap_done();
 }
