@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <tcpmig/build.h>
 #include <tcpmig/rules.h>
 
 #include "tcpmigd.h"
@@ -21,9 +20,7 @@ struct an_state {
 	uint32_t next_seq;	      /* client seq that extends buf */
 	uint64_t deadline_ns;
 	uint8_t flags;		      /* of the latest segment */
-	struct held_pkt held[TM_HOLD_MAX_PKTS];
-	unsigned nheld;
-	size_t held_bytes;
+	struct hold_q held;	      /* the request, until the decision */
 };
 
 static struct tm_rules *rules;
@@ -74,8 +71,7 @@ void an_flow_free(struct flow *f)
 	if (!a)
 		return;
 	unlink_state(a);
-	for (unsigned i = 0; i < a->nheld; i++)
-		free(a->held[i].data);
+	hold_free(&a->held);
 	free(a->buf);
 	free(a);
 	f->an = NULL;
@@ -164,30 +160,6 @@ static const struct tm_endpoint_cfg *pick(struct flow *f, const struct tm_target
 	return NULL;
 }
 
-static void reset_both(struct flow *f)
-{
-	struct tm_endpoint ep;
-	uint8_t buf[128];
-	int len;
-
-	ep.addr = f->backend.addr;
-	ep.port = f->backend.port;
-	len = tm_build_rst(buf, sizeof(buf), &f->ckey, &ep, f->st.c.nxt);
-	gw_send_raw(buf, len, f->ckey.family);
-	gw_send_rst_client(f);
-	g_cnt.crafted_rst += 2;
-	f->st.state = TM_ST_CLOSED;
-}
-
-static void drop_held(struct an_state *a)
-{
-	for (unsigned i = 0; i < a->nheld; i++) {
-		nfq_verdict(a->held[i].id, 0, NULL, 0);
-		free(a->held[i].data);
-	}
-	a->nheld = 0;
-}
-
 static void decide(struct flow *f, const struct tm_target *t, const char *why)
 {
 	struct an_state *a = f->an;
@@ -205,14 +177,10 @@ static void decide(struct flow *f, const struct tm_target *t, const char *why)
 		if (!err) {
 			/* The held request goes to the new backend once the handoff commits (or to
 			 * the old one now if it already ended: hs_begin() can roll back at once). */
-			if (f->hs.st != HS_NONE && f->hs.held) {
-				memcpy(f->hs.held, a->held, a->nheld * sizeof(a->held[0]));
-				f->hs.nheld = a->nheld;
-				f->hs.held_bytes = a->held_bytes;
-			} else {
-				gw_release(f, a->held, a->nheld);
-			}
-			a->nheld = 0;
+			if (f->hs.st != HS_NONE)
+				hs_adopt_held(f, &a->held);
+			else
+				hold_release(f, &a->held);
 			ev_push("decision", f->id, "%s: migrate to %s", why, ep_str(to, b, sizeof(b)));
 			g_cnt.analyzer_migrate++;
 			break;
@@ -226,19 +194,19 @@ static void decide(struct flow *f, const struct tm_target *t, const char *why)
 		if (t->act != PA_MIGRATE)
 			ev_push("decision", f->id, "%s: forward", why);
 		g_cnt.analyzer_forward++;
-		gw_release(f, a->held, a->nheld);
-		a->nheld = 0;
+		hold_release(f, &a->held);
 		break;
 	case PA_RESET:
 		ev_push("decision", f->id, "%s: reset", why);
 		g_cnt.analyzer_reset++;
-		drop_held(a);
-		reset_both(f);
+		hold_drop(&a->held);
+		craft_reset_both(f);
+		f->st.state = TM_ST_CLOSED;
 		break;
 	case PA_DROP:
 		ev_push("decision", f->id, "%s: drop", why);
 		g_cnt.analyzer_drop++;
-		drop_held(a);
+		hold_drop(&a->held);
 		f->an_dropping = true;
 		break;
 	}
@@ -279,26 +247,6 @@ static void evaluate(struct flow *f, bool final)
 	}
 }
 
-static bool hold(struct an_state *a, const struct pkt_ctx *x)
-{
-	struct held_pkt *h;
-
-	if (a->nheld == TM_HOLD_MAX_PKTS || a->held_bytes + x->len > TM_HOLD_MAX_BYTES)
-		return false;
-	h = &a->held[a->nheld];
-	h->data = malloc(x->len);
-	if (!h->data)
-		return false;
-	memcpy(h->data, x->data, x->len);
-	h->len = x->len;
-	h->id = x->id;
-	h->csum_partial = x->csum_partial;
-	a->nheld++;
-	a->held_bytes += x->len;
-	g_cnt.pkts_held++;
-	return true;
-}
-
 /* Append held segments that continue the buffer (they may have arrived out of order). */
 static void reassemble(struct an_state *a)
 {
@@ -306,11 +254,11 @@ static void reassemble(struct an_state *a)
 
 	while (grew && a->len < a->cap) {
 		grew = false;
-		for (unsigned i = 0; i < a->nheld; i++) {
+		for (unsigned i = 0; i < a->held.n; i++) {
 			struct tm_pkt p;
 			__u32 seq, take;
 
-			if (tm_pkt_parse(&p, a->held[i].data, a->held[i].len))
+			if (tm_pkt_parse(&p, a->held.pkt[i].data, a->held.pkt[i].len))
 				continue;
 			seq = tm_pkt_seq(&p);
 			if (!tm_seq_leq(seq, a->next_seq) || !tm_seq_lt(a->next_seq, seq + p.payload_len))
@@ -352,7 +300,9 @@ bool an_client_packet(struct flow *f, struct pkt_ctx *x, enum verdict *v)
 			a->cap = g_conf->inspect_depth;
 			a->buf = malloc(a->cap);
 		}
-		if (!a || !a->buf) {
+		if (!a || !a->buf || hold_init(&a->held)) {
+			if (a)
+				free(a->buf);
 			free(a);
 			f->an_done = true;
 			return false;
@@ -371,7 +321,7 @@ bool an_client_packet(struct flow *f, struct pkt_ctx *x, enum verdict *v)
 		*v = V_DROP; /* a retransmission of bytes we hold */
 		return true;
 	}
-	if (!hold(a, x)) {
+	if (hold_push(&a->held, x)) {
 		g_cnt.pkts_dropped_hold_full++;
 		*v = V_DROP;
 		return true;

@@ -1,11 +1,6 @@
 /* The gateway data path: classify each queued packet, keep the flow model, translate, police. */
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <tcpmig/build.h>
 #include <tcpmig/csum.h>
@@ -13,70 +8,17 @@
 #include "tcpmigd.h"
 
 struct tm_config *g_conf;
-static int raw4 = -1, raw6 = -1;
 static uint64_t last_sweep_ns;
 
 int gw_init(struct tm_config *c)
 {
 	g_conf = c;
-	raw4 = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
-	if (raw4 < 0) {
-		log_warn("raw IPv4 socket");
-		return -1;
-	}
-	raw6 = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
-	if (raw6 < 0) {
-		log_warn("raw IPv6 socket");
-		return -1;
-	}
-	return 0;
+	return craft_init();
 }
 
 void gw_fini(void)
 {
-	if (raw4 >= 0)
-		close(raw4);
-	if (raw6 >= 0)
-		close(raw6);
-	raw4 = raw6 = -1;
-}
-
-int gw_send_raw(const uint8_t *pkt, int len, int family)
-{
-	ssize_t n;
-
-	if (len <= 0)
-		return -1;
-	if (family == TM_AF_INET) {
-		struct sockaddr_in sin = { .sin_family = AF_INET };
-
-		memcpy(&sin.sin_addr, pkt + 16, 4);
-		n = sendto(raw4, pkt, (size_t)len, 0, (struct sockaddr *)&sin, sizeof(sin));
-	} else {
-		struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
-
-		memcpy(&sin6.sin6_addr, pkt + 24, 16);
-		n = sendto(raw6, pkt, (size_t)len, 0, (struct sockaddr *)&sin6, sizeof(sin6));
-	}
-	if (n != len) {
-		g_cnt.crafted_send_errors++;
-		log_warn("sending crafted packet");
-		return -1;
-	}
-	return 0;
-}
-
-int gw_send_rst_client(const struct flow *f)
-{
-	struct tm_flow_key rk;
-	struct tm_endpoint to;
-	uint8_t buf[128];
-
-	tm_flow_key_reverse(&rk, &f->ckey); /* service -> client */
-	to.addr = f->ckey.saddr;
-	to.port = f->ckey.sport;
-	return gw_send_raw(buf, tm_build_rst(buf, sizeof(buf), &rk, &to, f->st.s.nxt),
-			   f->ckey.family);
+	craft_fini();
 }
 
 static void count_malformed(int err)
@@ -151,16 +93,13 @@ static bool xlate_is_identity(const struct tm_xlate *t)
  * what that sender has already sent, so it sends nothing new but may still retransmit, with SACK,
  * anything lost in flight.  A zero window would allow only the first unacknowledged segment,
  * once per RTO (Linux __tcp_retransmit_skb()), and a loss would stall the quiescence.  Rounded
- * down to the receiver's scale; never more than offered.
+ * down to the receiver's scale; never more than offered.  Both directions in the client's view:
+ * C2S before translation (the client's scale), S2C after it (the scale the client learned).
  */
 static __u16 pause_window(const struct flow *f, const struct pkt_ctx *x, enum tm_dir dir)
 {
-	/* C2S goes to the server: its data ends at s.nxt; the window is in the client's scale.
-	 * S2C goes to the client, raw from the backend (ack in the client's space, window in the
-	 * backend's scale: tm_xlate rescales it afterwards). */
 	const struct tm_side *snd = dir == TM_DIR_C2S ? &f->st.s : &f->st.c;
-	__u8 shift = dir == TM_DIR_C2S ? flow_client_c_ws(f)
-				       : (f->spliced ? f->be_wscale : flow_client_s_ws(f));
+	__u8 shift = dir == TM_DIR_C2S ? flow_client_c_ws(f) : flow_client_s_ws(f);
 	__u32 ack = tm_pkt_ack(&x->p), edge, w;
 
 	if (!(x->p.tcp->flags & TM_TCP_ACK) || !tm_seq_gt(snd->nxt, ack))
@@ -170,6 +109,23 @@ static __u16 pause_window(const struct flow *f, const struct pkt_ctx *x, enum tm
 	if (w > tm_pkt_window(&x->p))
 		w = tm_pkt_window(&x->p);
 	return tm_htons((__u16)w);
+}
+
+static bool apply_pause(struct flow *f, struct pkt_ctx *x, enum tm_dir dir)
+{
+	__u16 w;
+
+	if (!x->p.tcp->window)
+		return false;
+	w = pause_window(f, x, dir);
+	if (w == x->p.tcp->window)
+		return false;
+	if (dir == TM_DIR_S2C) /* what the backend really offers, for the end of the pause */
+		f->s_win_real = tm_pkt_window(&x->p);
+	if (!x->csum_partial)
+		x->p.tcp->check = tm_csum_apply(x->p.tcp->check, tm_csum_diff16(0, x->p.tcp->window, w));
+	x->p.tcp->window = w;
+	return true;
 }
 
 /*
@@ -183,23 +139,16 @@ static bool rewrite(struct flow *f, struct pkt_ctx *x, enum tm_dir dir)
 	bool mangled = false;
 	bool pause = dir == TM_DIR_C2S ? f->pause_server : f->pause_client;
 
-	if (pause && x->p.tcp->window) {
-		__u16 w = pause_window(f, x, dir);
-
-		if (w != x->p.tcp->window) {
-			if (!x->csum_partial)
-				x->p.tcp->check = tm_csum_apply(
-				    x->p.tcp->check, tm_csum_diff16(0, x->p.tcp->window, w));
-			x->p.tcp->window = w;
-			mangled = true;
-		}
-	}
+	if (pause && dir == TM_DIR_C2S)
+		mangled = apply_pause(f, x, dir);
 	if (!xlate_is_identity(t)) {
 		if (tm_xlate_apply(t, x->p.l3, (__u8 *)x->p.tcp, x->p.end, x->csum_partial))
 			return false;
 		g_cnt.pkts_translated++;
 		mangled = true;
 	}
+	if (pause && dir == TM_DIR_S2C)
+		mangled |= apply_pause(f, x, dir);
 	if (mangled && x->csum_partial) {
 		if (tm_pkt_parse(&x->p, x->data, x->len))
 			return false;
@@ -207,11 +156,6 @@ static bool rewrite(struct flow *f, struct pkt_ctx *x, enum tm_dir dir)
 		g_cnt.pkts_csum_partial++;
 	}
 	return mangled;
-}
-
-bool gw_translate(struct flow *f, struct pkt_ctx *x, enum tm_dir dir)
-{
-	return rewrite(f, x, dir);
 }
 
 static void note_state(const struct flow *f, enum tm_tcp_state was, const struct pkt_ctx *x,
@@ -224,12 +168,32 @@ static void note_state(const struct flow *f, enum tm_tcp_state was, const struct
 			  x->p.tcp->flags, tm_pkt_seq(&x->p), tm_pkt_ack(&x->p));
 }
 
-static void note_obs(enum tm_obs o)
+static void note_obs(const struct flow *f, enum tm_obs o, const struct pkt_ctx *x)
 {
-	if (o == TM_OBS_RETRANS)
+	switch (o) {
+	case TM_OBS_RETRANS:
 		g_cnt.pkts_retrans++;
-	else if (o == TM_OBS_BAD_ACK)
+		break;
+	case TM_OBS_BAD_ACK:
 		g_cnt.bad_ack++;
+		break;
+	case TM_OBS_OUT_OF_WINDOW:
+		/* The receiver drops it too (and answers with a duplicate ACK): passed on, but the
+		 * model does not believe it. */
+		g_cnt.pkts_out_of_window++;
+		log_debug("flow %llu: segment outside the receiver's window ignored by the model "
+			  "(flags 0x%02x seq %u)",
+			  (unsigned long long)f->id, x->p.tcp->flags, tm_pkt_seq(&x->p));
+		break;
+	case TM_OBS_RST_CHALLENGE:
+		g_cnt.rst_challenged++;
+		log_debug("flow %llu: RST at seq %u is in the window but not at rcv_nxt: the "
+			  "endpoint challenges it, the flow stays",
+			  (unsigned long long)f->id, tm_pkt_seq(&x->p));
+		break;
+	default:
+		break;
+	}
 }
 
 void gw_release(struct flow *f, struct held_pkt *h, unsigned n)
@@ -253,7 +217,7 @@ enum verdict gw_forward_c2s(struct flow *f, struct pkt_ctx *x)
 
 	enum tm_tcp_state was = f->st.state;
 
-	note_obs(tm_flow_observe(&f->st, TM_DIR_C2S, &x->p));
+	note_obs(f, tm_flow_observe(&f->st, TM_DIR_C2S, &x->p), x);
 	note_state(f, was, x, TM_DIR_C2S);
 	if (x->p.payload_len && tm_seq_gt(f->st.c.nxt, before))
 		f->awaiting_reply = true; /* new client data: a request until the server says more */
@@ -305,6 +269,19 @@ static enum verdict backend_packet(struct flow *f, struct pkt_ctx *x)
 	__u32 before;
 	enum tm_tcp_state was;
 
+	if ((x->p.tcp->flags & TM_TCP_SYN) && f->st.state >= TM_ST_ESTABLISHED &&
+	    f->st.state != TM_ST_CLOSED) {
+		/* A SYN-ACK inside an established flow: the repeat of the one a handoff took from
+		 * this backend (answered again, never forwarded: it would rewrite the model's
+		 * server options), or the first backend's own retransmission (the client's ACK was
+		 * lost: the client must see it), or nothing a real peer sends. */
+		if (hs_repeated_synack(f, x))
+			return V_DROP;
+		if (f->spliced || tm_pkt_seq(&x->p) + f->s2c.seq_delta != f->st.s.isn) {
+			g_cnt.pkts_dropped_spoofed++;
+			return V_DROP;
+		}
+	}
 	/* Translate first: the model lives in the client's view. */
 	mangled = rewrite(f, x, TM_DIR_S2C);
 	if (hostile(f, x, TM_DIR_S2C)) {
@@ -313,9 +290,11 @@ static enum verdict backend_packet(struct flow *f, struct pkt_ctx *x)
 	}
 	if ((x->p.tcp->flags & TM_TCP_RST) && hs_old_backend_reset(f))
 		return V_DROP;
+	if ((x->p.tcp->flags & (TM_TCP_FIN | TM_TCP_RST)) && f->hs.st != HS_NONE)
+		hs_old_backend_closing(f); /* the backend being left has more to say, or is gone */
 	before = f->st.s.nxt;
 	was = f->st.state;
-	note_obs(tm_flow_observe(&f->st, TM_DIR_S2C, &x->p));
+	note_obs(f, tm_flow_observe(&f->st, TM_DIR_S2C, &x->p), x);
 	note_state(f, was, x, TM_DIR_S2C);
 	if (tm_seq_gt(f->st.s.nxt, before))
 		f->awaiting_reply = false;
@@ -344,26 +323,6 @@ const struct tm_service *gw_find_service(const struct tm_flow_key *k)
 	return NULL;
 }
 
-/* Address/port rewrite between the service address and the current backend (deltas untouched). */
-void flow_set_endpoints(struct flow *f);
-void flow_set_endpoints(struct flow *f)
-{
-	const struct tm_endpoint_cfg *vip = &f->svc->vip;
-
-	f->c2s.family = f->s2c.family = (__u8)f->ckey.family;
-	if (ep_eq(vip, &f->backend)) {
-		f->c2s.flags = 0;
-		f->s2c.flags = 0;
-		return;
-	}
-	f->c2s.flags = TM_XL_DADDR | TM_XL_DPORT;
-	f->c2s.daddr = f->backend.addr;
-	f->c2s.dport = f->backend.port;
-	f->s2c.flags = TM_XL_SADDR | TM_XL_SPORT;
-	f->s2c.saddr = vip->addr;
-	f->s2c.sport = vip->port;
-}
-
 static struct flow *new_flow(const struct tm_service *svc, const struct tm_flow_key *k)
 {
 	struct flow *f = table_new_flow(svc, k, &svc->backends[0]);
@@ -390,21 +349,51 @@ static struct flow *new_flow(const struct tm_service *svc, const struct tm_flow_
 static void reset_old_backend(struct fnode *n, const struct pkt_ctx *x)
 {
 	struct tm_flow_key ck;
-	struct tm_endpoint to;
-	uint8_t buf[128];
 	uint64_t now = now_ns();
-	int len;
 
 	if ((x->p.tcp->flags & TM_TCP_RST) || !(x->p.tcp->flags & TM_TCP_ACK) ||
 	    now - n->last_rst_ns < 200000000ull)
 		return;
 	n->last_rst_ns = now;
 	tm_flow_key_reverse(&ck, &n->key); /* client -> old backend */
-	to.addr = n->key.saddr;
-	to.port = n->key.sport;
-	len = tm_build_rst(buf, sizeof(buf), &ck, &to, tm_pkt_ack(&x->p));
-	if (gw_send_raw(buf, len, ck.family) == 0)
+	if (craft_rst_tuple(&ck, tm_pkt_ack(&x->p)) == 0)
 		g_cnt.crafted_rst_old_backend++;
+}
+
+/*
+ * NFQUEUE handed over only the first bytes of a packet (CAP_LEN shorter than the packet: copy
+ * range, memory pressure).  An unmanaged packet passes as it is; one of a managed flow cannot be
+ * translated from a partial copy and must not reach a backend untranslated: dropped, and its
+ * sender retransmits it.
+ */
+enum verdict gw_truncated(const struct pkt_ctx *x)
+{
+	struct tm_flow_key k = { 0 };
+	const uint8_t *d = x->data;
+	uint32_t l4;
+
+	if (x->len >= 20 && (d[0] >> 4) == 4 && d[9] == 6) {
+		l4 = (uint32_t)(d[0] & 0xf) * 4;
+		k.family = TM_AF_INET;
+		memcpy(&k.saddr.w[0], d + 12, 4);
+		memcpy(&k.daddr.w[0], d + 16, 4);
+	} else if (x->len >= 40 && (d[0] >> 4) == 6 && d[6] == 6) {
+		l4 = 40;
+		k.family = TM_AF_INET6;
+		memcpy(&k.saddr, d + 8, 16);
+		memcpy(&k.daddr, d + 24, 16);
+	} else {
+		return V_ACCEPT;
+	}
+	if (l4 < 20 || x->len < l4 + 4)
+		return V_ACCEPT;
+	k.sport = (__u16)(d[l4] << 8 | d[l4 + 1]);
+	k.dport = (__u16)(d[l4 + 2] << 8 | d[l4 + 3]);
+	if (!table_lookup(&k))
+		return V_ACCEPT;
+	g_cnt.pkts_dropped_truncated++;
+	log_debug("dropped a truncated NFQUEUE copy (%u bytes) of a managed flow", x->len);
+	return V_DROP;
 }
 
 enum verdict gw_packet(struct pkt_ctx *x)
@@ -506,7 +495,7 @@ static void sweep(uint64_t now)
 		} else if (fast_enabled()) {
 			fast_offload(f, now); /* one that became eligible without a packet */
 		}
-		if (f->st.state == TM_ST_CLOSED)
+		if (flow_is_over(f))
 			expire = idle >= g_conf->closed_linger_s;
 		else if (f->st.state < TM_ST_ESTABLISHED)
 			expire = idle >= g_conf->embryonic_timeout_s;
@@ -553,12 +542,12 @@ void gw_shutdown_flows(void)
 		ep.addr = f->backend.addr;
 		ep.port = f->backend.port;
 		len = tm_build_rst(buf, sizeof(buf), &f->ckey, &ep, f->st.c.nxt);
-		gw_send_raw(buf, len, f->ckey.family);
+		craft_send(buf, len, f->ckey.family);
 		tm_flow_key_reverse(&rk, &f->ckey);
 		ep.addr = f->ckey.saddr;
 		ep.port = f->ckey.sport;
 		len = tm_build_rst(buf, sizeof(buf), &rk, &ep, f->st.s.nxt);
-		gw_send_raw(buf, len, f->ckey.family);
+		craft_send(buf, len, f->ckey.family);
 		g_cnt.crafted_rst += 2;
 		n++;
 	}

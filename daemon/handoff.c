@@ -10,26 +10,6 @@
 
 static struct flow *active; /* flows with a running handoff */
 
-void flow_set_endpoints(struct flow *f);
-
-__u8 flow_client_s_ws(const struct flow *f)
-{
-	const struct tm_flow_state *st = &f->st;
-
-	if ((st->c.syn.present & TM_HAS_WSCALE) && (st->s.syn.present & TM_HAS_WSCALE))
-		return st->s.syn.wscale;
-	return 0;
-}
-
-__u8 flow_client_c_ws(const struct flow *f)
-{
-	const struct tm_flow_state *st = &f->st;
-
-	if ((st->c.syn.present & TM_HAS_WSCALE) && (st->s.syn.present & TM_HAS_WSCALE))
-		return st->c.syn.wscale;
-	return 0;
-}
-
 static void active_add(struct flow *f)
 {
 	f->hprev = NULL;
@@ -50,21 +30,25 @@ static void active_del(struct flow *f)
 	f->hnext = f->hprev = NULL;
 }
 
-static void to_endpoint(const struct tm_endpoint_cfg *c, struct tm_endpoint *e)
+/*
+ * The model as the replayed handshake must present it: the client's next sequence fixed at the
+ * cut (however far the client has gone since: its data is held) and a TSval no newer than the
+ * oldest held segment's, so the new backend's PAWS check takes every held segment.
+ */
+static struct tm_flow_state replay_view(const struct flow *f, const struct replay_rec *r)
 {
-	e->addr = c->addr;
-	e->port = c->port;
+	struct tm_flow_state st = f->st;
+
+	st.c.nxt = r->cut_seq;
+	st.c.tsval = r->tsval;
+	return st;
 }
 
 static void send_syn(struct flow *f, uint64_t now)
 {
-	struct tm_endpoint to;
-	uint8_t buf[128];
-	int len;
+	struct tm_flow_state st = replay_view(f, &f->hs.rec);
 
-	to_endpoint(&f->hs.to, &to);
-	len = tm_build_replay_syn(buf, sizeof(buf), &f->ckey, &to, &f->st, g_conf->mss_clamp);
-	if (gw_send_raw(buf, len, f->ckey.family) == 0) {
+	if (craft_replay_syn(f, &f->hs.to, &st) == 0) {
 		if (f->hs.tries++)
 			g_cnt.crafted_syn_retrans++;
 		else
@@ -74,34 +58,21 @@ static void send_syn(struct flow *f, uint64_t now)
 	f->hs.rto_ms *= 2;
 }
 
-static void send_third_ack(struct flow *f)
+/* The third ACK of the handshake that @r recorded, to @to (the target, or after the commit the
+ * flow's backend answering its own repeated SYN-ACK). */
+static void send_third_ack(struct flow *f, const struct tm_endpoint_cfg *to,
+			   const struct replay_rec *r)
 {
-	struct tm_endpoint to;
-	uint8_t buf[128];
-	int len;
+	struct tm_flow_state st = replay_view(f, r);
 
-	to_endpoint(&f->hs.to, &to);
-	len = tm_build_third_ack(buf, sizeof(buf), &f->ckey, &to, &f->st, f->hs.isn2, f->hs.t2,
-				 &f->hs.syn2);
-	if (gw_send_raw(buf, len, f->ckey.family) == 0)
+	if (craft_third_ack(f, to, &st, r->isn2, r->t2, &r->syn2) == 0)
 		g_cnt.crafted_ack++;
 }
 
 static void send_rst_seq(struct flow *f, const struct tm_endpoint_cfg *ep, __u32 seq)
 {
-	struct tm_endpoint to;
-	uint8_t buf[128];
-	int len;
-
-	to_endpoint(ep, &to);
-	len = tm_build_rst(buf, sizeof(buf), &f->ckey, &to, seq);
-	if (gw_send_raw(buf, len, f->ckey.family) == 0)
+	if (craft_rst_backend(f, ep, seq) == 0)
 		g_cnt.crafted_rst++;
-}
-
-static void send_rst_to(struct flow *f, const struct tm_endpoint_cfg *ep)
-{
-	send_rst_seq(f, ep, f->st.c.nxt);
 }
 
 /*
@@ -142,61 +113,22 @@ static __u16 win16(__u32 w)
 static void solicit_acks(struct flow *f)
 {
 	struct tm_flow_state *st = &f->st;
-	struct tm_seg_spec s = { 0 };
-	uint8_t buf[128];
-	struct tm_pkt p;
-	int len;
 
-	s.family = (__u8)f->ckey.family;
-	s.flags = TM_TCP_ACK;
-	if (st->s.una != st->s.nxt) {
-		/* To the client, as the service: in the client's view already. */
-		s.saddr = f->svc->vip.addr;
-		s.sport = f->svc->vip.port;
-		s.daddr = f->ckey.saddr;
-		s.dport = f->ckey.sport;
-		s.seq = st->s.nxt - 1;
-		/* What the server has acknowledged, never more: should the client take this
-		 * segment as acceptable (it has not received all of s.nxt yet), its ACK field is
-		 * processed, and an ACK of data the server lacks would never be retransmitted. */
-		s.ack = st->c.una;
-		s.window = f->pause_client ? win16((st->c.nxt - st->c.una) >> flow_client_s_ws(f))
-					   : (__u16)st->s.win;
-		if (st->s.ts_seen && st->c.ts_seen) {
-			s.opts.present = TM_HAS_TS;
-			s.opts.tsval = st->s.tsval;
-			s.opts.tsecr = st->c.tsval;
-		}
-		len = tm_build_segment(buf, sizeof(buf), &s);
-		if (gw_send_raw(buf, len, f->ckey.family) == 0)
-			g_cnt.crafted_probe++;
-	}
-	if (st->c.una != st->c.nxt) {
-		/* To the backend, as the client: built in the client's view, then translated. */
-		struct tm_endpoint_cfg *vip = (struct tm_endpoint_cfg *)&f->svc->vip;
-
-		memset(&s, 0, sizeof(s));
-		s.family = (__u8)f->ckey.family;
-		s.flags = TM_TCP_ACK;
-		s.saddr = f->ckey.saddr;
-		s.sport = f->ckey.sport;
-		s.daddr = vip->addr;
-		s.dport = vip->port;
-		s.seq = st->c.nxt - 1;
-		s.ack = st->s.una; /* as above, the other way */
-		s.window = f->pause_server ? win16((st->s.nxt - st->s.una) >> flow_client_c_ws(f))
-					   : (__u16)st->c.win;
-		if (st->s.ts_seen && st->c.ts_seen) {
-			s.opts.present = TM_HAS_TS;
-			s.opts.tsval = st->c.tsval;
-			s.opts.tsecr = st->s.tsval;
-		}
-		len = tm_build_segment(buf, sizeof(buf), &s);
-		if (len > 0 && tm_pkt_parse(&p, buf, (size_t)len) == 0 &&
-		    tm_xlate_apply(&f->c2s, p.l3, (__u8 *)p.tcp, p.end, 0) == 0 &&
-		    gw_send_raw(buf, len, f->ckey.family) == 0)
-			g_cnt.crafted_probe++;
-	}
+	/* To the client as the service, and to the backend as the client: seq = next - 1, and
+	 * what the other side has acknowledged, never more (should the receiver take the segment
+	 * as acceptable, its ACK field is processed, and an ACK of data the sender lacks would
+	 * never be retransmitted). */
+	if (st->s.una != st->s.nxt &&
+	    craft_ack_client(f, st->s.nxt - 1, st->c.una,
+			     f->pause_client ? win16((st->c.nxt - st->c.una) >> flow_client_s_ws(f))
+					     : (__u16)st->s.win,
+			     st->s.tsval) == 0)
+		g_cnt.crafted_probe++;
+	if (st->c.una != st->c.nxt &&
+	    craft_ack_backend(f, st->c.nxt - 1, st->s.una,
+			      f->pause_server ? win16((st->s.nxt - st->s.una) >> flow_client_c_ws(f))
+					      : (__u16)st->c.win) == 0)
+		g_cnt.crafted_probe++;
 }
 
 /*
@@ -208,7 +140,7 @@ static void solicit_acks(struct flow *f)
  */
 static bool at_boundary(const struct flow *f)
 {
-	return g_conf->quiesce_bytes || f->hs.nheld > 0 || !f->awaiting_reply;
+	return g_conf->quiesce_bytes || f->hs.held.n > 0 || !f->awaiting_reply;
 }
 
 static bool ready(const struct flow *f)
@@ -224,18 +156,26 @@ static bool ready(const struct flow *f)
  */
 static void set_pauses(struct flow *f)
 {
-	bool pc = g_conf->quiesce_bytes || f->hs.nheld > 0 || f->hs.st >= HS_SYN_SENT;
+	bool pc = g_conf->quiesce_bytes || f->hs.held.n > 0 || f->hs.st >= HS_SYN_SENT;
 	bool ps = at_boundary(f) && (g_conf->quiesce_bytes || f->hs.settled || f->hs.st >= HS_SYN_SENT);
 	bool more = (pc && !f->pause_client) || (ps && !f->pause_server);
 
 	f->pause_client = pc;
 	f->pause_server = ps;
+	f->hs.paused |= pc || ps;
 	if (more && f->hs.st == HS_QUIESCE)
 		solicit_acks(f);
 }
 
 static void start_syn(struct flow *f, uint64_t now)
 {
+	struct replay_rec *r = &f->hs.rec;
+
+	/* The cut: from here c.nxt must not move (every later client byte is held). */
+	r->cut_seq = f->st.c.nxt;
+	r->tsval = f->st.c.tsval;
+	if (f->hs.held.have_ts && tm_seq_lt(f->hs.held.first_tsval, r->tsval))
+		r->tsval = f->hs.held.first_tsval;
 	f->hs.st = HS_SYN_SENT;
 	f->hs.deadline_ns = now + (uint64_t)g_conf->handoff_timeout_ms * 1000000ull;
 	set_pauses(f); /* nothing new may start now: the cut is here */
@@ -246,13 +186,18 @@ const char *hs_begin(struct flow *f, const struct tm_endpoint_cfg *to, struct ct
 {
 	const struct tm_service *svc = f->svc;
 	struct tm_flow_key tk;
-	struct held_pkt *held;
+	struct hold_q held;
 	struct fnode *n;
 	bool known = false;
 	uint64_t now = now_ns();
 
 	if (f->hs.st != HS_NONE)
 		return "busy";
+	/* The analyzer holds this flow's first request and will decide where it goes: one
+	 * decision at a time.  A flow whose request has not come yet is the operator's now. */
+	if (f->an && !f->an_done)
+		return "analyzer-busy";
+	f->an_done = true;
 	if (f->st.state != TM_ST_ESTABLISHED)
 		return "not-established";
 	for (int i = 0; i < svc->nbackends; i++)
@@ -265,8 +210,7 @@ const char *hs_begin(struct flow *f, const struct tm_endpoint_cfg *to, struct ct
 	n = table_lookup(&tk);
 	if (n && !(n->flow == f && n->kind == FN_OLD))
 		return "busy"; /* that backend already has this client tuple in another flow */
-	held = calloc(TM_HOLD_MAX_PKTS, sizeof(*held));
-	if (!held)
+	if (hold_init(&held))
 		return "out-of-memory";
 	if (n)
 		table_drop_tomb(f, &tk);
@@ -298,14 +242,6 @@ const char *hs_begin(struct flow *f, const struct tm_endpoint_cfg *to, struct ct
 	return NULL;
 }
 
-/* Give held client segments their verdict: through the (possibly new) translation. */
-static void release_held(struct flow *f)
-{
-	gw_release(f, f->hs.held, f->hs.nheld);
-	f->hs.nheld = 0;
-	f->hs.held_bytes = 0;
-}
-
 static void finish(struct flow *f, const char *reason)
 {
 	uint64_t el = (now_ns() - f->hs.started_ns) / 1000;
@@ -315,15 +251,17 @@ static void finish(struct flow *f, const char *reason)
 	active_del(f);
 	f->hs.st = HS_NONE;
 	f->hs.waiter = NULL;
-	for (unsigned i = 0; i < f->hs.nheld; i++) /* released before: none left, normally */
-		free(f->hs.held[i].data);
-	free(f->hs.held);
-	f->hs.held = NULL;
-	f->hs.nheld = 0;
+	f->s_win_real = 0; /* no pause any more */
+	hold_free(&f->hs.held); /* released before: none left, normally */
 	if (w)
 		ctl_migrate_done(w, f, reason, el);
 }
 
+/*
+ * Roll back: the flow goes on with its backend as if nothing had happened.  The held segments go
+ * there, and both ends get their real windows at once: a pause left them in persist mode with a
+ * backed-off probe timer (up to 2 minutes), and the flow would look dead meanwhile.
+ */
 void hs_abort(struct flow *f, const char *reason)
 {
 	char a[64], b[64];
@@ -332,7 +270,7 @@ void hs_abort(struct flow *f, const char *reason)
 	if (f->hs.st == HS_NONE)
 		return;
 	if (f->hs.st >= HS_SYN_SENT)
-		send_rst_to(f, &f->hs.to);
+		send_rst_seq(f, &f->hs.to, f->hs.rec.cut_seq);
 	/* The target may be a former backend whose late packets must stay dropped. */
 	flow_backend_key(f, &f->hs.to, &tk);
 	table_unlink(&f->hs.target_node);
@@ -341,13 +279,14 @@ void hs_abort(struct flow *f, const char *reason)
 	f->pause_client = f->pause_server = false;
 	if (f->hs.old_reset) {
 		/* Back to a backend that has reset the flow: it is over, tell the client. */
-		for (unsigned i = 0; i < f->hs.nheld; i++)
-			nfq_verdict(f->hs.held[i].id, 0, NULL, 0);
-		if (gw_send_rst_client(f) == 0)
+		hold_drop(&f->hs.held);
+		if (craft_rst_client(f) == 0)
 			g_cnt.crafted_rst_client++;
 		f->st.state = TM_ST_CLOSED;
 	} else {
-		release_held(f);
+		hold_release(f, &f->hs.held);
+		if (f->st.state != TM_ST_CLOSED)
+			craft_window_updates(f);
 	}
 	f->rollbacks++;
 	snprintf(f->last_error, sizeof(f->last_error), "%s", reason);
@@ -365,20 +304,27 @@ static void commit(struct flow *f)
 	struct tm_endpoint_cfg old = f->backend;
 	struct tm_flow_key bk;
 	__u32 dseq, dts = 0;
-	bool ts = (hs->syn2.present & TM_HAS_TS) != 0;
+	bool ts = (hs->rec.syn2.present & TM_HAS_TS) != 0;
 	char a[64], b[64];
 
-	dseq = st->s.nxt - (hs->isn2 + 1);
+	if (st->c.nxt != hs->rec.cut_seq) {
+		/* Something reached the old backend after the SYN was replayed: the new one would
+		 * wait for bytes it never gets.  Cannot happen while every later byte is held; if it
+		 * does, the handoff leaves no trace instead. */
+		hs_abort(f, "cut-moved");
+		return;
+	}
+	dseq = st->s.nxt - (hs->rec.isn2 + 1);
 	if (ts)
-		dts = st->s.tsval + 1 - hs->t2; /* B2's clock, never behind what the client saw */
+		dts = st->s.tsval + 1 - hs->rec.t2; /* B2's clock, never behind what the client saw */
 
 	f->backend = hs->to;
 	flow_set_endpoints(f);
 	/* Scaling is on for the new backend only if the client had it and the target granted it. */
 	if ((st->c.syn.present & TM_HAS_WSCALE) && (st->s.syn.present & TM_HAS_WSCALE)) {
-		bool on = (hs->syn2.present & TM_HAS_WSCALE) != 0;
+		bool on = (hs->rec.syn2.present & TM_HAS_WSCALE) != 0;
 
-		f->be_wscale = on ? hs->syn2.wscale : 0;
+		f->be_wscale = on ? hs->rec.syn2.wscale : 0;
 		f->be_c_wscale = on ? st->c.syn.wscale : 0;
 	} else {
 		f->be_wscale = f->be_c_wscale = 0;
@@ -391,8 +337,10 @@ static void commit(struct flow *f)
 	f->c2s.win_shift = (__s8)(flow_client_c_ws(f) - f->be_c_wscale);
 	f->spliced = true;
 
+	f->be_rec = hs->rec;
+	f->be_rec.valid = true;
 	/* The old backend's half: reset it, and drop whatever it still sends. */
-	send_rst_to(f, &old);
+	send_rst_seq(f, &old, st->c.nxt);
 	flow_backend_key(f, &old, &bk);
 	table_unlink(&f->bnode);
 	table_unlink(&hs->target_node);
@@ -404,32 +352,18 @@ static void commit(struct flow *f)
 	f->migrations++;
 	f->last_error[0] = '\0';
 	g_cnt.migrations_committed++;
-	release_held(f);
+	hold_release(f, &hs->held);
 
-	/* Reopen the client's window at once (it may sit in persist mode after the pause). */
+	/* Reopen the client's window at once (it may sit in persist mode after the pause), with
+	 * what the backends acknowledged, not c.nxt: the release just advanced c.nxt over data the
+	 * new backend has not acknowledged (and may drop, beyond its first window). */
 	{
-		struct tm_seg_spec s = { 0 };
-		uint8_t buf[128];
-		__u32 w = hs->syn2.window >> flow_client_s_ws(f);
+		__u32 w = hs->rec.syn2.window >> flow_client_s_ws(f);
 
-		s.family = (__u8)f->ckey.family;
-		s.flags = TM_TCP_ACK;
-		s.saddr = f->svc->vip.addr;
-		s.sport = f->svc->vip.port;
-		s.daddr = f->ckey.saddr;
-		s.dport = f->ckey.sport;
-		s.seq = st->s.nxt;
-		/* What the backends acknowledged, not c.nxt: release_held() just advanced c.nxt over
-		 * data the new backend has not acknowledged (and may drop, beyond its first window). */
-		s.ack = st->c.una;
-		s.window = (__u16)(w > 0xffff ? 0xffff : (w ? w : 1));
-		if (ts) {
-			s.opts.present = TM_HAS_TS;
-			s.opts.tsval = hs->t2 + dts;
-			s.opts.tsecr = st->c.tsval;
-			st->s.tsval = s.opts.tsval;
-		}
-		if (gw_send_raw(buf, tm_build_segment(buf, sizeof(buf), &s), f->ckey.family) == 0)
+		if (ts)
+			st->s.tsval = hs->rec.t2 + dts;
+		if (craft_ack_client(f, st->s.nxt, st->c.una,
+				     (__u16)(w > 0xffff ? 0xffff : (w ? w : 1)), st->s.tsval) == 0)
 			g_cnt.crafted_winupdate++;
 	}
 	log_info("flow %llu: handed off %s -> %s (dseq %u, dts %u, wshift %d/%d, %.3f ms)",
@@ -463,49 +397,72 @@ bool hs_client_packet(struct flow *f, struct pkt_ctx *x, enum verdict *v)
 {
 	__u8 fl = x->p.tcp->flags;
 	__u32 seq = tm_pkt_seq(&x->p), end;
-	struct held_pkt *h;
+	struct hold_q *q = &f->hs.held;
 
 	if (fl & TM_TCP_RST) {
 		hs_abort(f, "flow-closed");
 		return false;
 	}
-	/* New data (or FIN) during a handoff: hold it (DESIGN.md §3.2 'm'); it goes to whichever
-	 * backend the flow has when the handoff ends. */
-	if (!(x->p.payload_len || (fl & TM_TCP_FIN)) || tm_seq_lt(seq, f->st.c.nxt))
+	if (!(x->p.payload_len || (fl & TM_TCP_FIN)))
 		return false;
 	end = seq + x->p.payload_len + ((fl & TM_TCP_FIN) ? 1 : 0);
-	if (f->hs.nheld && tm_seq_leq(end, f->hs.held_end)) {
+	/*
+	 * New data (or FIN) during a handoff is held (DESIGN.md 'm'): it goes to whichever backend
+	 * the flow has when the handoff ends.  Before the cut, a segment that starts below c.nxt is
+	 * a retransmission for the old backend (which must get it to become quiescent).  After the
+	 * cut c.nxt is the replayed SYN's: anything reaching past it is held, a segment straddling
+	 * it too (the new backend trims the part it has).
+	 */
+	if (f->hs.st == HS_QUIESCE ? tm_seq_lt(seq, f->st.c.nxt) : tm_seq_leq(end, f->st.c.nxt))
+		return false;
+	if (q->n && tm_seq_leq(end, q->end)) {
 		g_cnt.pkts_held_dup++; /* a retransmission of what we hold already */
 		*v = V_DROP;
 		return true;
 	}
-	if (f->hs.nheld == TM_HOLD_MAX_PKTS || f->hs.held_bytes + x->len > TM_HOLD_MAX_BYTES) {
+	if (hold_push(q, x)) {
 		g_cnt.pkts_dropped_hold_full++;
 		*v = V_DROP; /* the client retransmits it */
 		return true;
 	}
-	h = &f->hs.held[f->hs.nheld];
-	h->data = malloc(x->len);
-	if (!h->data) {
-		*v = V_DROP;
-		return true;
-	}
-	memcpy(h->data, x->data, x->len);
-	h->len = x->len;
-	h->id = x->id;
-	h->csum_partial = x->csum_partial;
 	/* Its acknowledgment counts now (the model sees the segment itself only at release):
 	 * a request often carries the only ACK of the reply before it. */
 	if ((fl & TM_TCP_ACK) && tm_seq_gt(tm_pkt_ack(&x->p), f->st.s.una) &&
 	    tm_seq_leq(tm_pkt_ack(&x->p), f->st.s.nxt))
 		f->st.s.una = tm_pkt_ack(&x->p);
-	if (!f->hs.nheld++ || tm_seq_gt(end, f->hs.held_end))
-		f->hs.held_end = end;
-	f->hs.held_bytes += x->len;
-	g_cnt.pkts_held++;
 	*v = V_HOLD;
 	if (f->hs.st == HS_QUIESCE)
 		hs_after_packet(f, now_ns());
+	return true;
+}
+
+void hs_adopt_held(struct flow *f, struct hold_q *q)
+{
+	hold_move(&f->hs.held, q);
+	if (f->hs.st == HS_QUIESCE)
+		hs_after_packet(f, now_ns());
+}
+
+void hs_old_backend_closing(struct flow *f)
+{
+	if (f->hs.st == HS_NONE)
+		return;
+	/* A FIN: the old backend has more to say than the cut assumed (the client must get it
+	 * from there); an RST before the cut: the flow is ending.  Either way it does not move. */
+	hs_abort(f, "old-backend-closed");
+}
+
+bool hs_repeated_synack(struct flow *f, const struct pkt_ctx *x)
+{
+	const struct replay_rec *r = &f->be_rec;
+
+	if (!r->valid || (x->p.tcp->flags & (TM_TCP_SYN | TM_TCP_ACK | TM_TCP_RST)) !=
+			     (TM_TCP_SYN | TM_TCP_ACK) ||
+	    tm_pkt_seq(&x->p) != r->isn2 || tm_pkt_ack(&x->p) != r->cut_seq)
+		return false;
+	/* Still in SYN-RECEIVED: neither our third ACK nor a data segment reached it yet. */
+	g_cnt.synack_repeated++;
+	send_third_ack(f, &f->backend, r);
 	return true;
 }
 
@@ -518,6 +475,19 @@ static const char *options_problem(const struct flow *f, const struct tm_synopts
 	return NULL;
 }
 
+/*
+ * An RST from the target answers our SYN (RST-ACK acking it: ack = cut_seq), or, after its
+ * SYN-ACK, sits at its next sequence number.  Anything else did not come from the target.
+ */
+static bool target_rst_plausible(const struct flow *f, const struct pkt_ctx *x)
+{
+	const struct handoff *hs = &f->hs;
+
+	if ((x->p.tcp->flags & TM_TCP_ACK) && tm_pkt_ack(&x->p) == hs->rec.cut_seq)
+		return true;
+	return hs->have_synack && tm_pkt_seq(&x->p) == hs->rec.isn2 + 1;
+}
+
 bool hs_target_packet(struct flow *f, struct pkt_ctx *x, enum verdict *v)
 {
 	struct handoff *hs = &f->hs;
@@ -525,9 +495,14 @@ bool hs_target_packet(struct flow *f, struct pkt_ctx *x, enum verdict *v)
 	const char *why;
 
 	*v = V_DROP; /* nothing from the target reaches the client before the commit */
+	if (hs->st < HS_SYN_SENT)
+		return true; /* nothing asked it yet */
 	if (fl & TM_TCP_RST) {
-		if (hs->st >= HS_SYN_SENT)
-			hs_abort(f, "target-refused");
+		if (!target_rst_plausible(f, x)) {
+			g_cnt.pkts_dropped_spoofed++;
+			return true;
+		}
+		hs_abort(f, "target-refused");
 		return true;
 	}
 	if ((fl & (TM_TCP_SYN | TM_TCP_ACK)) != (TM_TCP_SYN | TM_TCP_ACK)) {
@@ -536,34 +511,37 @@ bool hs_target_packet(struct flow *f, struct pkt_ctx *x, enum verdict *v)
 		 * target still holds (the RST of an earlier commit away from it was lost): a challenge
 		 * ACK carrying its rcv_nxt (RFC 5961 4.2).  Reset it exactly there and replay the SYN
 		 * at once; otherwise every SYN draws another challenge ACK until the handoff times out.
+		 * One answer per SYN sent: a forger cannot make us send a stream of RSTs.
 		 */
-		if (hs->st == HS_SYN_SENT && (fl & TM_TCP_ACK)) {
+		if (hs->st == HS_SYN_SENT && (fl & TM_TCP_ACK) && !x->p.payload_len &&
+		    hs->challenge_try != hs->tries) {
+			hs->challenge_try = hs->tries;
 			send_rst_seq(f, &hs->to, tm_pkt_ack(&x->p));
 			hs->next_tx_ns = now_ns();
 		}
 		return true;
 	}
-	if (tm_pkt_ack(&x->p) != f->st.c.nxt)
+	if (tm_pkt_ack(&x->p) != hs->rec.cut_seq)
 		return true; /* not an answer to our replayed SYN */
 	if (hs->st == HS_ESTAB) {
-		send_third_ack(f); /* our ACK was lost: the target repeats its SYN-ACK */
+		if (tm_pkt_seq(&x->p) == hs->rec.isn2)
+			send_third_ack(f, &hs->to, &hs->rec); /* ours was lost: it repeats itself */
 		return true;
 	}
-	if (hs->st != HS_SYN_SENT)
-		return true;
-	hs->isn2 = tm_pkt_seq(&x->p);
-	hs->syn2.present = x->p.opts.present & (TM_HAS_MSS | TM_HAS_WSCALE | TM_HAS_SACKOK | TM_HAS_TS);
-	hs->syn2.mss = x->p.opts.mss;
-	hs->syn2.wscale = x->p.opts.wscale;
-	hs->syn2.window = tm_pkt_window(&x->p);
-	hs->t2 = x->p.opts.tsval;
+	hs->rec.isn2 = tm_pkt_seq(&x->p);
+	hs->rec.syn2.present =
+	    x->p.opts.present & (TM_HAS_MSS | TM_HAS_WSCALE | TM_HAS_SACKOK | TM_HAS_TS);
+	hs->rec.syn2.mss = x->p.opts.mss;
+	hs->rec.syn2.wscale = x->p.opts.wscale;
+	hs->rec.syn2.window = tm_pkt_window(&x->p);
+	hs->rec.t2 = x->p.opts.tsval;
 	hs->have_synack = true;
-	why = options_problem(f, &hs->syn2);
+	why = options_problem(f, &hs->rec.syn2);
 	if (why) {
 		hs_abort(f, why);
 		return true;
 	}
-	send_third_ack(f);
+	send_third_ack(f, &hs->to, &hs->rec);
 	hs->st = HS_ESTAB;
 	try_commit(f);
 	return true;

@@ -79,8 +79,11 @@ int nfq_sock_fd(void)
 
 int nfq_verdict(uint32_t id, int verdict_accept, const uint8_t *data, uint32_t len)
 {
-	struct nlmsghdr *nlh = nfq_nlmsg_put(txbuf, NFQNL_MSG_VERDICT, (uint32_t)qnum);
+	struct nlmsghdr *nlh;
 
+	if (!nl)
+		return -1; /* the queue is closed: the kernel has dropped what it still held */
+	nlh = nfq_nlmsg_put(txbuf, NFQNL_MSG_VERDICT, (uint32_t)qnum);
 	nfq_nlmsg_verdict_put(nlh, (int)id, verdict_accept ? NF_ACCEPT : NF_DROP);
 	if (data)
 		nfq_nlmsg_verdict_put_pkt(nlh, data, len);
@@ -118,9 +121,9 @@ static int queue_cb(const struct nlmsghdr *nlh, void *data)
 		skbinfo = ntohl(mnl_attr_get_u32(attr[NFQA_SKB_INFO]));
 	x.csum_partial = (skbinfo & NFQA_SKB_CSUMNOTREADY) != 0;
 	if (attr[NFQA_CAP_LEN] && ntohl(mnl_attr_get_u32(attr[NFQA_CAP_LEN])) != x.len) {
-		/* Truncated copy (should not happen with range 0xffff): never mangle a partial copy. */
+		/* Truncated copy: never mangle a partial copy (gw_truncated()). */
 		g_cnt.malformed_other++;
-		nfq_verdict(x.id, 1, NULL, 0);
+		nfq_verdict(x.id, gw_truncated(&x) != V_DROP, NULL, 0);
 		return MNL_CB_OK;
 	}
 	g_cnt.pkts_in++;

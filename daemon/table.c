@@ -81,16 +81,6 @@ void table_unlink(struct fnode *n)
 	n->linked = false;
 }
 
-void flow_backend_key(const struct flow *f, const struct tm_endpoint_cfg *ep, struct tm_flow_key *k)
-{
-	memset(k, 0, sizeof(*k));
-	k->family = f->ckey.family;
-	k->saddr = ep->addr;
-	k->sport = ep->port;
-	k->daddr = f->ckey.saddr;
-	k->dport = f->ckey.sport;
-}
-
 struct flow *table_new_flow(const struct tm_service *svc, const struct tm_flow_key *ckey,
 			    const struct tm_endpoint_cfg *backend)
 {
@@ -169,9 +159,7 @@ void table_free_flow(struct flow *f)
 	table_unlink(&f->cnode);
 	table_unlink(&f->bnode);
 	table_unlink(&f->hs.target_node);
-	for (unsigned i = 0; f->hs.held && i < f->hs.nheld; i++)
-		free(f->hs.held[i].data);
-	free(f->hs.held);
+	hold_free(&f->hs.held);
 	an_flow_free(f);
 	if (f->lprev)
 		f->lprev->lnext = f->lnext;

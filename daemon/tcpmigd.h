@@ -130,6 +130,10 @@ void conf_defaults(struct tm_config *c);
 	X(pkts_dropped_spoofed)                                                               \
 	X(pkts_retrans)                                                                       \
 	X(bad_ack)                                                                            \
+	X(pkts_out_of_window)                                                                 \
+	X(rst_challenged)                                                                     \
+	X(pkts_dropped_truncated)                                                             \
+	X(synack_repeated)                                                                    \
 	X(malformed_ip_truncated)                                                             \
 	X(malformed_ip_version)                                                               \
 	X(malformed_ip_ihl)                                                                   \
@@ -219,7 +223,30 @@ struct held_pkt {
 	uint8_t *data;
 };
 
+/* Client segments without a verdict yet (hold.c): each owns an NFQUEUE slot until released
+ * (through the flow's translation) or dropped. */
+struct hold_q {
+	struct held_pkt *pkt; /* TM_HOLD_MAX_PKTS of them, allocated while in use only: a flow that
+			       * holds nothing carries 8 bytes, not 1.5 KiB */
+	unsigned n;
+	size_t bytes;
+	__u32 end;	    /* client sequence after the last byte held */
+	bool have_ts;
+	__u32 first_tsval;  /* the oldest TSval held */
+};
+
 struct ctl_conn;
+
+/* What the flow's current backend was told when a handoff brought the flow to it: enough to
+ * answer its repeated SYN-ACK (our third ACK lost) long after the commit. */
+struct replay_rec {
+	bool valid;
+	__u32 cut_seq; /* the client sequence the backend expects first (replayed SYN + 1) */
+	__u32 tsval;   /* TSval of the replayed SYN and third ACK */
+	__u32 isn2;    /* the backend's ISN, in its own space */
+	__u32 t2;      /* its SYN-ACK's TSval */
+	struct tm_synopts syn2;
+};
 
 struct handoff {
 	enum hs_state st;
@@ -231,19 +258,15 @@ struct handoff {
 	uint64_t next_tx_ns;  /* retransmission of the crafted SYN / ACK */
 	unsigned rto_ms;
 	unsigned tries;
-	__u32 isn2;
-	__u32 t2;
-	struct tm_synopts syn2;
+	unsigned challenge_try; /* the SYN try whose challenge ACK we answered (one each) */
+	struct replay_rec rec; /* cut_seq and tsval fixed by the first SYN; isn2.. by the SYN-ACK */
 	bool have_synack;
 	bool target_was_old; /* the target is a former backend of this flow (tombstoned) */
 	bool old_reset;	     /* the old backend reset the flow after the cut (absorbed) */
-	struct held_pkt *held; /* TM_HOLD_MAX_PKTS of them, allocated for the handoff only:
-				* a flow that is not migrating carries 8 bytes, not 1.5 KiB */
-	unsigned nheld;
-	size_t held_bytes;
-	__u32 held_end;	      /* client sequence after the last byte held */
-	uint64_t settle_ns;   /* HS_QUIESCE: when to start pausing the server */
-	bool settled;	      /* past settle_ns */
+	struct hold_q held;  /* the client's data since the handoff began ('m' and after) */
+	uint64_t settle_ns;  /* HS_QUIESCE: when to start pausing the server */
+	bool settled;	     /* past settle_ns */
+	bool paused;	     /* a pause was applied: a rollback must reopen both windows */
 	struct ctl_conn *waiter; /* tcpmigctl migrate waiting for the outcome */
 };
 
@@ -259,6 +282,7 @@ struct flow {
 	bool pause_client;	    /* zero window in what the client receives: it stops sending */
 	bool pause_server;	    /* zero window in what the backend receives */
 	bool awaiting_reply;	    /* the client's latest data has no server data after it yet */
+	__u16 s_win_real;	    /* the backend's window before the pause rewrote it (client view) */
 	struct fnode cnode;
 	struct fnode bnode;
 	struct fnode *tombs;
@@ -270,6 +294,7 @@ struct flow {
 	char last_error[48];
 	__u8 be_wscale;		    /* shift the current backend applies to windows it sends */
 	__u8 be_c_wscale;	    /* shift the current backend applies to the client's windows */
+	struct replay_rec be_rec;   /* how the last handoff reached the current backend */
 	struct flow *lnext, *lprev; /* all flows, for listing and sweeping */
 	struct flow *hnext, *hprev; /* flows with a running handoff */
 	bool offloaded;		    /* in the fast path's map: the kernel translates it */
@@ -295,8 +320,57 @@ struct flow *table_first(void);
 struct flow *table_find_id(uint64_t id);
 struct flow *table_find_client(const struct tm_addr *a, int family, __u16 port);
 unsigned table_count(void);
+void table_reserve_id(uint64_t id); /* later flows get larger ids */
+
+/* ---- flow helpers (flow.c) --------------------------------------------------------------- */
+
 /* Key of packets from @ep to the flow's client. */
 void flow_backend_key(const struct flow *f, const struct tm_endpoint_cfg *ep, struct tm_flow_key *k);
+/* Address/port rewrite between the service address and the current backend (deltas untouched). */
+void flow_set_endpoints(struct flow *f);
+/* The client's view of window scaling: shift of the server's windows, of its own windows. */
+__u8 flow_client_s_ws(const struct flow *f);
+__u8 flow_client_c_ws(const struct flow *f);
+/* The flow cannot live without the gateway: spliced, or addresses rewritten (a virtual service). */
+bool flow_needs_gateway(const struct flow *f);
+/* Closed, or closing by an RST nobody challenged: nothing more to translate but late packets. */
+bool flow_is_over(const struct flow *f);
+
+/* ---- crafted packets (craft.c) ----------------------------------------------------------- */
+
+int craft_init(void); /* raw sockets */
+void craft_fini(void);
+/* Send a complete IP packet; 0, or -1 (counted in crafted_send_errors). */
+int craft_send(const uint8_t *pkt, int len, int family);
+/* An RST to @f's client, as the service, at the server's next sequence number. */
+int craft_rst_client(const struct flow *f);
+/* An RST as @f's client to backend @ep, at @seq (that backend's rcv_nxt). */
+int craft_rst_backend(const struct flow *f, const struct tm_endpoint_cfg *ep, __u32 seq);
+/* An RST along tuple @from (from its source to its destination), at @seq. */
+int craft_rst_tuple(const struct tm_flow_key *from, __u32 seq);
+/* RSTs to the current backend and to the client (crafted_rst += 2). */
+int craft_reset_both(const struct flow *f);
+/* A pure ACK to the client as the service (client's view). */
+int craft_ack_client(const struct flow *f, __u32 seq, __u32 ack, __u16 win, __u32 tsval);
+/* A pure ACK to the current backend as the client, built in the client's view and translated. */
+int craft_ack_backend(const struct flow *f, __u32 seq, __u32 ack, __u16 win);
+/* Both ends' real windows again (after a pause): crafted_winupdate += 2. */
+void craft_window_updates(const struct flow *f);
+int craft_replay_syn(const struct flow *f, const struct tm_endpoint_cfg *to,
+		     const struct tm_flow_state *st);
+int craft_third_ack(const struct flow *f, const struct tm_endpoint_cfg *to,
+		    const struct tm_flow_state *st, __u32 isn2, __u32 t2,
+		    const struct tm_synopts *syn2);
+
+/* ---- hold queue (hold.c) ------------------------------------------------------------------ */
+
+struct pkt_ctx;
+int hold_init(struct hold_q *q);			  /* allocates the array */
+int hold_push(struct hold_q *q, const struct pkt_ctx *x); /* copy; -1 when full */
+void hold_release(struct flow *f, struct hold_q *q);	  /* verdicts through the translation */
+void hold_drop(struct hold_q *q);			  /* drop verdicts */
+void hold_move(struct hold_q *dst, struct hold_q *src);  /* src's packets become dst's */
+void hold_free(struct hold_q *q);			  /* drops what is left, frees */
 
 /* ---- data path (gw.c) ------------------------------------------------------------------ */
 
@@ -318,13 +392,19 @@ struct pkt_ctx {
 int gw_init(struct tm_config *c);
 void gw_fini(void);
 enum verdict gw_packet(struct pkt_ctx *x);
+/* A copy NFQUEUE truncated (CAP_LEN): dropped if it belongs to a managed flow. */
+enum verdict gw_truncated(const struct pkt_ctx *x);
 /* Periodic work: handoff timers, idle expiry.  @now in CLOCK_MONOTONIC ns. */
 void gw_tick(uint64_t now);
-/* Clean shutdown: reset spliced flows at both ends so nothing hangs (fail-open, see tcpmigd(8)). */
+/* Clean shutdown: reset every flow that needs the gateway at both ends (tcpmigd(8)). */
 void gw_shutdown_flows(void);
 const struct tm_service *gw_find_service(const struct tm_flow_key *k);
 bool svc_has_backend(const struct tm_service *svc, const struct tm_endpoint_cfg *ep);
-void table_reserve_id(uint64_t id); /* later flows get larger ids */
+/* Client->server packet of a managed flow, after handoff decisions: observe, pause, translate. */
+enum verdict gw_forward_c2s(struct flow *f, struct pkt_ctx *x);
+extern struct tm_config *g_conf;
+/* Give held client segments their verdicts through the flow's current translation. */
+void gw_release(struct flow *f, struct held_pkt *h, unsigned n);
 
 /* ---- eBPF fast path (fast.c) ------------------------------------------------------------ */
 struct sbuf;
@@ -345,16 +425,6 @@ void fast_takeback(struct flow *f); /* back into the slow path, state merged */
 void fast_forget(struct flow *f);		   /* the flow is going away */
 bool fast_peek(const struct flow *f, struct fast_view *v);
 void fast_stats(struct sbuf *b); /* "fast_<counter>":N, for each program counter */
-int gw_send_raw(const uint8_t *pkt, int len, int family);
-/* An RST to @f's client, as the service, at the server's next sequence number; 0 when sent. */
-int gw_send_rst_client(const struct flow *f);
-/* Translate @x in place for @f's direction and fix checksums; false if it could not. */
-bool gw_translate(struct flow *f, struct pkt_ctx *x, enum tm_dir dir);
-/* Client->server packet of a managed flow, after handoff decisions: observe, pause, translate. */
-enum verdict gw_forward_c2s(struct flow *f, struct pkt_ctx *x);
-extern struct tm_config *g_conf;
-/* Give held client segments their verdicts through the flow's current translation. */
-void gw_release(struct flow *f, struct held_pkt *h, unsigned n);
 
 /* ---- handoff (handoff.c) --------------------------------------------------------------- */
 
@@ -369,9 +439,13 @@ void hs_abort(struct flow *f, const char *reason);
 void hs_after_packet(struct flow *f, uint64_t now);
 /* Run timers of every running handoff. */
 void hs_tick_all(uint64_t now);
-/* The client's view of window scaling: shift of the server's windows, of its own windows. */
-__u8 flow_client_s_ws(const struct flow *f);
-__u8 flow_client_c_ws(const struct flow *f);
+/* A SYN-ACK from the flow's current backend after the commit that brought it there (our third
+ * ACK was lost): answered with that ACK again; true when it was (the caller drops the packet). */
+bool hs_repeated_synack(struct flow *f, const struct pkt_ctx *x);
+/* The analyzer's held first request becomes the handoff's 'm' (it started the handoff). */
+void hs_adopt_held(struct flow *f, struct hold_q *q);
+/* The old backend sent FIN or RST while the handoff waited for a cut: the handoff is abandoned. */
+void hs_old_backend_closing(struct flow *f);
 
 /* ---- NFQUEUE (nfq.c) ------------------------------------------------------------------ */
 
